@@ -1,0 +1,1 @@
+"""Subcommands of ``loomery``: each module defines ``register(subparsers)``."""

@@ -1,0 +1,35 @@
+"""``loomery run JOB.py --input PATH --out DIR [--param key=value ...]``"""
+
+from __future__ import annotations
+
+import argparse
+
+from engine.job import Params
+from engine.jobfile import build_job
+from engine.runner import run_job
+from engine.stats_table import format_stats
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("run", help="run a job file over inputs into an output folder")
+    p.add_argument("job", help="a job file (jobs/pairs.py) or a ready-made job's name (pairs)")
+    p.add_argument("--input", action="append", required=True, help="input path or URL (repeatable)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--param", action="append", default=[], help="job parameter key=value")
+    add_cluster_options(p)
+    p.set_defaults(func=main)
+
+
+def add_cluster_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--address", default=None,
+                   help="join a running Ray cluster (auto, or HOST:PORT); default: embedded local Ray")
+    p.add_argument("--workers", type=int, default=None,
+                   help="most tasks/actors at once per stage (and CPUs of the embedded Ray)")
+
+
+def main(args: argparse.Namespace) -> int:
+    params = Params.parse(args.param)
+    job = build_job(args.job, args.input, args.out, params)
+    manifest = run_job(job, address=args.address, workers=args.workers, params=params.as_dict())
+    print(format_stats(manifest, args.out))
+    return 0

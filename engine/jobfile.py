@@ -1,0 +1,54 @@
+"""Loading job files: plain Python files in ``jobs/`` that define ``job(inputs, out, params)``."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import cloudpickle
+
+from engine.job import Job, Params
+
+JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
+
+
+def resolve_job_path(name: str) -> Path:
+    """A job file by path, or by the name of a ready-made job (``pairs`` -> ``jobs/pairs.py``)."""
+    path = Path(name)
+    if path.exists():
+        return path
+    candidate = JOBS_DIR / (name if name.endswith(".py") else f"{name}.py")
+    if candidate.exists():
+        return candidate
+    raise FileNotFoundError(f"no job file {name!r} (nor {candidate})")
+
+
+def load_job_module(path: str | Path) -> ModuleType:
+    """Import a job file under a private module name. Its functions and classes are pickled by
+    value, so Ray workers can run what it defines without the file on their path."""
+    path = resolve_job_path(str(path)).resolve()
+    name = "loomery_job_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load job file {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    cloudpickle.register_pickle_by_value(module)
+    if not callable(getattr(module, "job", None)):
+        raise AttributeError(f"{path} must define job(inputs, out, params) -> Job")
+    return module
+
+
+def build_job(path: str | Path, inputs: list[str], out: str, params: Params) -> Job:
+    """Call the job file's ``job()``; a parameter the job never read is an error (a typo)."""
+    job = load_job_module(path).job(list(inputs), str(out), params)
+    if not isinstance(job, Job):
+        raise TypeError(f"{path}: job() returned {type(job).__name__}, not a Job")
+    unused = params.unused()
+    if unused:
+        raise ValueError(f"unknown --param {', '.join(unused)} for job {Path(path).name}")
+    return job

@@ -1,0 +1,40 @@
+"""Connecting to Ray: an embedded local Ray by default, or a running cluster by address."""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+import ray
+
+ROOT = Path(__file__).resolve().parents[2]
+UPLOAD_EXCLUDES = [".git", ".venv", ".venv-*", "demo-out", "**/__pycache__", "*.tar", "*.parquet"]
+
+
+@contextmanager
+def ray_session(address: str | None = None, workers: int | None = None):
+    """Use the Ray already initialised in this process, or start one for the duration.
+
+    With no address an embedded local Ray starts (``workers`` CPUs, default all); with an
+    address (``auto`` or ``ray://...``/``HOST:PORT``) the process joins that cluster and ships
+    the project as the working directory, so workers import ``engine`` and ``filters``.
+    """
+    if ray.is_initialized():
+        yield
+        return
+    os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
+    options: dict = {"logging_level": logging.WARNING, "configure_logging": False,
+                     "log_to_driver": True}
+    if address:
+        options["address"] = address
+        options["runtime_env"] = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES}
+    else:
+        options["include_dashboard"] = False
+        options["num_cpus"] = workers or os.cpu_count()
+    ray.init(**options)
+    try:
+        yield
+    finally:
+        ray.shutdown()

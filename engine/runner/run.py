@@ -1,0 +1,120 @@
+"""``run_job``: plan units, run each phase and global step, finalize. Resumes where it stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import ray
+
+from engine.job import Job
+from engine.runner.cluster import ray_session
+from engine.runner.execute import run_phase
+from engine.runner.failpoints import failpoint
+from engine.runner.finalize import finalize
+from engine.runner.global_step import run_global_stage
+from engine.runner.phases import plan_phases, score_ranges, stage_order
+from engine.runner.unit_io import SIGNATURES
+from engine.runner.workdir import WorkDir, read_json, write_json_atomic
+from engine.sources.base import Unit
+
+log = logging.getLogger("loomery")
+
+
+class OutputConflict(RuntimeError):
+    """The output folder holds the work or the result of a different job."""
+
+
+def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
+            params: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``job`` to completion and return its manifest.
+
+    Finished units are skipped, so a killed run started again ends with exactly the output of
+    an uninterrupted one. ``workers`` caps parallel tasks and actors (and the CPUs of an
+    embedded Ray); the output does not depend on it.
+    """
+    out = Path(job.out)
+    out.mkdir(parents=True, exist_ok=True)
+    work = WorkDir(out)
+    record = {**job.config(), "params": dict(params or {})}
+    record["fingerprint"] = hashlib.sha256(
+        json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+    done = _finished(out, record)
+    if done is not None:
+        log.info("%s already holds this job's finished output", out)
+        return done
+    units = _plan(job, work, record)
+    phases = plan_phases(job.stages)
+    order, ranges = stage_order(job.stages), score_ranges(job.stages)
+    for note in job.notes:
+        log.warning("note: %s", note)
+    phase_records = []
+    with ray_session(address, workers):
+        decisions_ref = None
+        for phase in phases:
+            pending = [u for u in units if not work.is_done(phase.index, u.index)]
+            label = f"phase {phase.index + 1}/{len(phases)}"
+            log.info("%s: %d of %d units to do (stages: %s)", label, len(pending), len(units),
+                     ", ".join(s.name for s in phase.stages) or "none")
+            progress = _Progress(label, len(units), len(units) - len(pending))
+            run_phase(phase, pending, source=job.source, sink=job.sink, out=str(out), order=order,
+                      ranges=ranges, decisions=decisions_ref, workers=workers, on_unit=progress)
+            phase_records.append({"index": phase.index, "units": len(units),
+                                  "stages": [s.name for s in phase.stages],
+                                  "applies": phase.applies.name if phase.applies else None,
+                                  "emits": phase.emits.name if phase.emits else None})
+            if phase.emits is not None:
+                files = [str(work.unit(phase.index, u.index) / SIGNATURES) for u in units]
+                log.info("global step: %s over %d buckets", phase.emits.name, phase.emits.buckets)
+                decisions = run_global_stage(phase.emits, files, work.global_dir(phase.index),
+                                             max_in_flight=max(2, workers or 4),
+                                             on_bucket=lambda b: failpoint("global_bucket"))
+                decisions_ref = ray.put(decisions)
+    models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
+    manifest = finalize(work, units, phases[-1].index, record, models, phase_records)
+    log.info("done: %d inputs, %d kept, %d rejected -> %s", manifest["totals"]["inputs"],
+             manifest["totals"]["kept"], manifest["totals"]["rejected"], out)
+    return manifest
+
+
+def _finished(out: Path, record: dict[str, Any]) -> dict[str, Any] | None:
+    path = out / "manifest.json"
+    if not path.exists():
+        return None
+    manifest = read_json(path)
+    if manifest.get("job", {}).get("fingerprint") != record["fingerprint"]:
+        raise OutputConflict(f"{out} holds the output of a different job; choose another --out")
+    return manifest
+
+
+def _plan(job: Job, work: WorkDir, record: dict[str, Any]) -> list[Unit]:
+    """The job's units: planned once and saved, so that a resumed run uses the same plan."""
+    work.root.mkdir(parents=True, exist_ok=True)
+    job_file, plan_file = work.root / "job.json", work.root / "plan.json"
+    if job_file.exists():
+        if read_json(job_file).get("fingerprint") != record["fingerprint"]:
+            raise OutputConflict(f"{work.out} holds unfinished work of a different job; "
+                                 "choose another --out or delete it")
+        work.remove_stale()
+        if plan_file.exists():
+            return [Unit(**u) for u in read_json(plan_file)]
+    else:
+        write_json_atomic(job_file, record)
+    units = job.source.plan(job.unit_size)
+    write_json_atomic(plan_file, [u.to_dict() for u in units])
+    return units
+
+
+class _Progress:
+    def __init__(self, label: str, total: int, done: int):
+        self.label, self.total, self.done = label, total, done
+        self.step = max(1, total // 10)
+
+    def __call__(self, unit: int) -> None:
+        self.done += 1
+        failpoint("unit_published")
+        if self.done % self.step == 0 or self.done == self.total:
+            log.info("%s: %d/%d units", self.label, self.done, self.total)

@@ -1,0 +1,87 @@
+"""Per-stage counts, times and score histograms: computed per unit, merged across units."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engine import columns as C
+
+BINS = 20
+
+
+def unit_stats(
+    table: pa.Table, stage_order: list[str], score_ranges: dict[str, dict[str, tuple[float, float]]]
+) -> dict[str, dict[str, Any]]:
+    """Stats of one finished unit: for each stage in chain order, records in, kept, rejected by
+    reason, seconds, and histograms of its score columns."""
+    stages = table.column(C.REJECT_STAGE).to_pylist()
+    reasons = table.column(C.REJECT_REASON).to_pylist()
+    by_stage: dict[str, Counter] = {}
+    for stage, reason in zip(stages, reasons, strict=True):
+        if stage is not None:
+            by_stage.setdefault(stage, Counter())[reason or "unspecified"] += 1
+    unknown = set(by_stage) - set(stage_order)
+    if unknown:
+        raise ValueError(f"rows rejected by stages outside the chain: {sorted(unknown)}")
+    alive = table.num_rows
+    out: dict[str, dict[str, Any]] = {}
+    for name in stage_order:
+        rejected = sum(by_stage.get(name, Counter()).values())
+        seconds_col = C.SECONDS_PREFIX + name
+        seconds = table.column(seconds_col)[0].as_py() if seconds_col in table.column_names and table.num_rows else 0.0
+        out[name] = {
+            "in": alive,
+            "kept": alive - rejected,
+            "rejected": rejected,
+            "reasons": dict(sorted(by_stage.get(name, Counter()).items())),
+            "seconds": float(seconds or 0.0),
+            "histograms": {
+                column: histogram(table, column, lo, hi)
+                for column, (lo, hi) in score_ranges.get(name, {}).items()
+                if column in table.column_names
+            },
+        }
+        alive -= rejected
+    return out
+
+
+def histogram(table: pa.Table, column: str, lo: float, hi: float) -> dict[str, Any]:
+    """A fixed-edge histogram of the non-null values of ``column`` (mergeable across units)."""
+    values = pc.drop_null(table.column(column)).to_numpy(zero_copy_only=False).astype(np.float64)
+    values = values[np.isfinite(values)]
+    edges = np.linspace(lo, hi, BINS + 1)
+    counts, _ = np.histogram(np.clip(values, lo, hi), bins=edges)
+    return {
+        "edges": [float(e) for e in edges],
+        "counts": [int(c) for c in counts],
+        "below": int((values < lo).sum()),
+        "above": int((values > hi).sum()),
+        "n": int(values.size),
+        "sum": float(values.sum()),
+    }
+
+
+def merge_stats(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]]) -> dict:
+    """Add ``part`` into ``total`` (both as produced by :func:`unit_stats`) and return ``total``."""
+    for name, s in part.items():
+        t = total.setdefault(name, {"in": 0, "kept": 0, "rejected": 0, "reasons": {},
+                                    "seconds": 0.0, "histograms": {}})
+        for k in ("in", "kept", "rejected", "seconds"):
+            t[k] += s[k]
+        for reason, n in s["reasons"].items():
+            t["reasons"][reason] = t["reasons"].get(reason, 0) + n
+        t["reasons"] = dict(sorted(t["reasons"].items()))
+        for column, h in s["histograms"].items():
+            if column not in t["histograms"]:
+                t["histograms"][column] = {k: (list(v) if isinstance(v, list) else v) for k, v in h.items()}
+                continue
+            th = t["histograms"][column]
+            th["counts"] = [a + b for a, b in zip(th["counts"], h["counts"], strict=True)]
+            for k in ("below", "above", "n", "sum"):
+                th[k] += h[k]
+    return total

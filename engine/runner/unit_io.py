@@ -1,0 +1,168 @@
+"""Reading a unit at the start of a phase and writing it at the end (on a worker)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from engine import columns as C
+from engine.runner.phases import Phase
+from engine.runner.stats import unit_stats
+from engine.runner.unit_ops import alive_mask, apply_decisions, prepare
+from engine.runner.workdir import WorkDir
+from engine.sinks.base import Sink
+from engine.sinks.files import describe, write_parquet
+from engine.sources.base import Source, Unit
+from schemas import REJECT_SCHEMA, validate_table
+from schemas.validate import SchemaError
+
+RECORDS = "records.parquet"
+SIGNATURES = "signatures.parquet"
+REJECTS = "rejects.parquet"
+
+
+class ReadUnit:
+    """Ray Data function: a one-row batch naming a unit -> that unit's records."""
+
+    def __init__(self, phase: Phase, source: Source, units: dict[int, Unit], out: str, decisions):
+        self.phase, self.source, self.units, self.out = phase, source, units, out
+        self.decisions = decisions  # an object ref to the applied global stage's decisions
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        unit = self.units[batch.column("unit")[0].as_py()]
+        if self.phase.index == 0:
+            return prepare(self.source.read(unit), unit)
+        table = pq.read_table(WorkDir(self.out).unit(self.phase.index - 1, unit.index) / RECORDS)
+        if self.phase.applies is not None:
+            import ray  # the runner's side of the contract: stages themselves never import Ray
+
+            table = apply_decisions(self.phase.applies, table, ray.get(self.decisions))
+        return table
+
+
+class WriteUnit:
+    """Ray Data function: a unit's finished records -> published unit folder -> a summary row."""
+
+    def __init__(self, phase: Phase, out: str, sink: Sink, order: list[str], ranges: dict):
+        self.phase, self.out, self.sink, self.order, self.ranges = phase, out, sink, order, ranges
+
+    def __call__(self, table: pa.Table) -> pa.Table:
+        unit = table.column(C.UNIT)[0].as_py()
+        work = WorkDir(self.out)
+        tmp = work.new_tmp_unit(self.phase.index, unit)
+        table = table.sort_by(C.SEQ)
+        if self.phase.final:
+            info = write_final(table, tmp, self.sink, self.order, self.ranges)
+        else:
+            info = write_staging(table, tmp, self.phase)
+        info["unit"] = unit
+        work.publish_unit(self.phase.index, unit, tmp, info)
+        return pa.table({"unit": [unit], "rows": [table.num_rows]})
+
+
+def write_staging(table: pa.Table, folder: Path, phase: Phase) -> dict[str, Any]:
+    """End of a non-final phase: keep every row for the next phase, and the global stage's
+    signatures of the alive rows, sorted by bucket so that each bucket reads only its rows."""
+    stage = phase.emits
+    alive = table.filter(alive_mask(table))
+    signatures = signatures_of(stage, alive)
+    write_parquet(table, str(folder / RECORDS))
+    pq.write_table(signatures.sort_by([("bucket", "ascending"), (C.SEQ, "ascending")]),
+                   str(folder / SIGNATURES), row_group_size=max(1, signatures.num_rows // stage.buckets + 1))
+    return {"rows": table.num_rows, "alive": alive.num_rows, "signatures": signatures.num_rows}
+
+
+def signatures_of(stage, alive: pa.Table) -> pa.Table:
+    """The stage's signature rows for ``alive``, each carrying the record's key, unit and seq."""
+    sig = stage.signature(alive) if alive.num_rows else None
+    if sig is None or sig.num_rows == 0:
+        return pa.table({"key": pa.array([], pa.string()), C.UNIT: pa.array([], pa.int64()),
+                         C.SEQ: pa.array([], pa.int64()), "bucket": pa.array([], pa.int64())})
+    if "bucket" not in sig.column_names:
+        raise SchemaError(f"global stage {stage.name!r}: signature() must return a 'bucket' column")
+    if "key" not in sig.column_names:
+        if sig.num_rows != alive.num_rows:
+            raise SchemaError(f"global stage {stage.name!r}: signature() rows need a 'key' column "
+                              "when they are not one per record")
+        sig = sig.append_column("key", alive.column("key"))
+    index = {k: i for i, k in enumerate(alive.column("key").to_pylist())}
+    rows = pa.array([index[k] for k in sig.column("key").to_pylist()], pa.int64())
+    sig = sig.drop_columns([c for c in (C.UNIT, C.SEQ) if c in sig.column_names])
+    sig = sig.append_column(C.UNIT, pc.take(alive.column(C.UNIT), rows))
+    sig = sig.append_column(C.SEQ, pc.take(alive.column(C.SEQ), rows))
+    return sig.set_column(sig.schema.get_field_index("bucket"), "bucket",
+                          pc.cast(sig.column("bucket"), pa.int64()))
+
+
+def write_final(table: pa.Table, folder: Path, sink: Sink, order: list[str], ranges: dict) -> dict[str, Any]:
+    """End of the final phase: kept records through the sink, rejects to Parquet, stats."""
+    mask = alive_mask(table)
+    kept, dead = table.filter(mask), table.filter(pc.invert(mask))
+    records = conform(kept.select([c for c in kept.column_names if not C.is_internal(c)]), sink.schema)
+    parts = []
+    for part in sink.write(records, str(folder)):
+        tar, sidecar = describe(str(folder / part.tar)), describe(str(folder / part.parquet))
+        parts.append({"tar": part.tar, "parquet": part.parquet, "samples": part.samples,
+                      "bytes": tar.bytes, "sha256": tar.sha256,
+                      "parquet_bytes": sidecar.bytes, "parquet_sha256": sidecar.sha256})
+    rejects = None
+    if dead.num_rows:
+        written = write_parquet(reject_table(dead), str(folder / REJECTS))
+        rejects = {"file": REJECTS, "rows": dead.num_rows, "bytes": written.bytes, "sha256": written.sha256}
+    return {"inputs": table.num_rows, "kept": kept.num_rows, "rejected": dead.num_rows,
+            "parts": parts, "rejects": rejects, "stats": unit_stats(table, order, ranges)}
+
+
+def reject_table(dead: pa.Table) -> pa.Table:
+    """Rejected rows in the reject schema: where each left the pipeline and why. No payload."""
+    n = dead.num_rows
+    url = dead.column("url") if "url" in dead.column_names else pa.nulls(n, pa.string())
+    columns = {
+        "key": dead.column("key"),
+        "url": pc.cast(url, pa.string()),
+        "stage": dead.column(C.REJECT_STAGE),
+        "reason": pc.fill_null(dead.column(C.REJECT_REASON), "unspecified"),
+        "score": dead.column(C.REJECT_SCORE),
+        "threshold": dead.column(C.REJECT_THRESHOLD),
+        "detail": dead.column(C.REJECT_DETAIL),
+        "dup_of": dead.column(C.DUP_OF),
+        "unit": dead.column(C.UNIT),
+        "seq": dead.column(C.SEQ),
+    }
+    table = pa.table({f.name: pc.cast(columns[f.name], f.type) for f in REJECT_SCHEMA},
+                     schema=REJECT_SCHEMA)
+    validate_table(table, REJECT_SCHEMA)
+    return table
+
+
+def conform(records: pa.Table, schema: pa.Schema | None) -> pa.Table:
+    """Give ``records`` every column of ``schema`` (missing ones null, known ones cast to the
+    schema's type), schema columns first, then validate. Extra columns follow in their order."""
+    if schema is None:
+        return records
+    n = records.num_rows
+    columns, fields = [], []
+    for field in schema:
+        if field.name in records.column_names:
+            column = records.column(field.name)
+            if not column.type.equals(field.type):
+                try:
+                    column = pc.cast(column, field.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                    raise SchemaError(f"column {field.name!r} of type {column.type} does not "
+                                      f"convert to {field.type}: {e}") from e
+        else:
+            column = pa.nulls(n, field.type)
+        columns.append(column)
+        fields.append(pa.field(field.name, field.type, nullable=True))
+    for name in records.column_names:
+        if name not in schema.names:
+            columns.append(records.column(name))
+            fields.append(records.schema.field(name))
+    out = pa.Table.from_arrays(columns, schema=pa.schema(fields, metadata=schema.metadata))
+    validate_table(out, schema)
+    return out

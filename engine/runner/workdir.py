@@ -1,0 +1,85 @@
+"""The output folder's work area: unit folders published by atomic rename, markers, JSON files.
+
+Layout under ``OUT/_work``: ``job.json`` (the job's fingerprint), ``p{P}/u{UNIT}/`` (a unit's
+finished outputs for phase P, with ``_DONE.json`` inside: a unit folder exists only complete),
+``g{P}/`` (a global stage's bucket decisions and combined decisions), ``finalize.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+DONE = "_DONE.json"
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    """Write JSON to a temporary name, fsync, then rename over ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+class WorkDir:
+    """Paths and publishing inside ``OUT/_work``."""
+
+    def __init__(self, out: str | Path):
+        self.out = Path(out)
+        self.root = self.out / "_work"
+
+    def phase(self, p: int) -> Path:
+        return self.root / f"p{p}"
+
+    def unit(self, p: int, unit: int) -> Path:
+        return self.phase(p) / f"u{unit:06d}"
+
+    def global_dir(self, p: int) -> Path:
+        return self.root / f"g{p}"
+
+    def is_done(self, p: int, unit: int) -> bool:
+        return (self.unit(p, unit) / DONE).exists()
+
+    def done_info(self, p: int, unit: int) -> dict[str, Any]:
+        return read_json(self.unit(p, unit) / DONE)
+
+    def new_tmp_unit(self, p: int, unit: int) -> Path:
+        """A fresh folder to write a unit's outputs into before publishing them."""
+        tmp = self.phase(p) / f".u{unit:06d}.tmp-{uuid.uuid4().hex}"
+        tmp.mkdir(parents=True)
+        return tmp
+
+    def publish_unit(self, p: int, unit: int, tmp: Path, info: dict[str, Any]) -> None:
+        """Write the marker into ``tmp`` and rename it to the unit's folder. If another attempt
+        published the unit first (a retried task), this attempt's files are discarded."""
+        write_json_atomic(tmp / DONE, info)
+        try:
+            os.rename(tmp, self.unit(p, unit))
+        except OSError:
+            if not self.is_done(p, unit):
+                raise
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def remove_stale(self) -> None:
+        """Remove half-written temporaries left by a killed run."""
+        if not self.root.exists():
+            return
+        for path in self.root.rglob(".*.tmp-*"):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        for path in self.out.glob(".*.tmp-*"):
+            path.unlink(missing_ok=True)

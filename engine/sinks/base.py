@@ -1,0 +1,37 @@
+"""The sink contract: a sink writes one unit's kept records as one or more shard parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class ShardPart:
+    """One shard written for a unit, under temporary names inside the unit's work folder.
+
+    The runner renames parts to their final ``shards/NNNNN.*`` names when the job finishes.
+    """
+
+    tar: str  # file name of the tar inside the unit folder
+    parquet: str  # file name of the Parquet sidecar inside the unit folder
+    samples: int
+
+
+class Sink:
+    """Writes a unit's kept records (internal columns stripped, in input order) into ``folder``.
+
+    ``write`` must be deterministic: the same records give byte-identical files.
+    """
+
+    samples_per_shard: int = 1000
+    schema: pa.Schema | None = None  # records are conformed to it and validated before writing
+
+    def write(self, records: pa.Table, folder: str) -> list[ShardPart]:
+        raise NotImplementedError
+
+    def config(self) -> dict[str, Any]:
+        """The sink's settings, as recorded in the manifest."""
+        return {"class": f"{type(self).__module__}.{type(self).__qualname__}"}

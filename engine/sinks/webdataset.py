@@ -1,0 +1,74 @@
+"""The pairs sink: WebDataset tar shards with Parquet sidecars."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pyarrow as pa
+
+from engine.sinks.base import ShardPart, Sink
+from engine.sinks.files import DeterministicTar, write_parquet
+from schemas import PAIR_SCHEMA
+
+FORMAT_EXTENSIONS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
+
+
+def json_rows(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows of ``table`` as JSON-ready dicts (binary columns left out)."""
+    keep = [f.name for f in table.schema if not pa.types.is_binary(f.type)]
+    return table.select(keep).to_pylist()
+
+
+def dumps(row: dict[str, Any]) -> bytes:
+    """A record's ``.json`` member: sorted keys, UTF-8, no NaN surprises."""
+    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+
+
+class WebDatasetSink(Sink):
+    """Writes pair records as ``{key}.{jpg|png|webp}``, ``{key}.txt`` (the alt-text caption) and
+    ``{key}.json`` (every metadata column), ``samples_per_shard`` records per tar, and each tar's
+    records without image bytes as a Parquet sidecar of the same name.
+
+    Columns listed in ``json_exclude`` (large embeddings, say) stay in the Parquet sidecar only.
+    """
+
+    schema = PAIR_SCHEMA
+
+    def __init__(self, samples_per_shard: int = 1000, json_exclude: tuple[str, ...] = ()):
+        if samples_per_shard < 1:
+            raise ValueError("samples_per_shard must be at least 1")
+        self.samples_per_shard = samples_per_shard
+        self.json_exclude = tuple(json_exclude)
+
+    def write(self, records: pa.Table, folder: str) -> list[ShardPart]:
+        parts = []
+        for index, start in enumerate(range(0, records.num_rows, self.samples_per_shard)):
+            chunk = records.slice(start, self.samples_per_shard)
+            parts.append(self._write_part(chunk, folder, index))
+        return parts
+
+    def _write_part(self, chunk: pa.Table, folder: str, index: int) -> ShardPart:
+        stem = os.path.join(folder, f"part-{index:05d}")
+        meta = chunk.drop_columns([c for c in ("image",) if c in chunk.column_names])
+        tar = DeterministicTar(stem + ".tar")
+        images = chunk.column("image").to_pylist()
+        formats = meta.column("image_format").to_pylist() if "image_format" in meta.column_names else None
+        formats = formats or [None] * chunk.num_rows
+        json_meta = meta.drop_columns([c for c in self.json_exclude if c in meta.column_names])
+        for row, image, fmt in zip(json_rows(json_meta), images, formats, strict=True):
+            key = row["key"]
+            tar.add(f"{key}.{FORMAT_EXTENSIONS.get((fmt or '').lower(), 'jpg')}", image)
+            tar.add(f"{key}.txt", (row.get("caption") or "").encode("utf-8"))
+            tar.add(f"{key}.json", dumps(row))
+        tar.close()
+        write_parquet(meta, stem + ".parquet")
+        return ShardPart(tar=f"part-{index:05d}.tar", parquet=f"part-{index:05d}.parquet", samples=chunk.num_rows)
+
+    def config(self) -> dict[str, Any]:
+        return {
+            **super().config(),
+            "samples_per_shard": self.samples_per_shard,
+            "json_exclude": list(self.json_exclude),
+        }

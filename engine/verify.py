@@ -1,0 +1,107 @@
+"""Re-read a finished output folder and check it against its manifest."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from engine.sinks.files import describe
+from schemas import DOCUMENT_SCHEMA, PAIR_SCHEMA, REJECT_SCHEMA, SchemaError, check_manifest, validate_table
+
+RECORD_SCHEMAS = {"pair": PAIR_SCHEMA, "document": DOCUMENT_SCHEMA}
+
+
+def verify_output(out: str | Path) -> list[str]:
+    """Every mismatch between ``out`` and its manifest; an empty list means the folder is sound.
+
+    Checks sizes and sha256 of every shard, sidecar and rejects file, sample counts, that each
+    sample has its files, that Parquet sidecars list the same keys in the same order and match
+    their schema, that no key is both kept and rejected, and that no temporary file remains.
+    """
+    out = Path(out)
+    path = out / "manifest.json"
+    if not path.exists():
+        return [f"{path} is missing"]
+    manifest = json.loads(path.read_text())
+    problems = check_manifest(manifest)
+    kept_keys: set[str] = set()
+    for shard in manifest["shards"]:
+        problems += _check_file(out, shard["name"], shard["bytes"], shard["sha256"])
+        problems += _check_file(out, shard["parquet"], shard["parquet_bytes"], shard["parquet_sha256"])
+        if problems:
+            continue
+        keys = _tar_keys(out / shard["name"], problems)
+        if len(keys) != shard["samples"]:
+            problems.append(f"{shard['name']}: {len(keys)} samples, manifest says {shard['samples']}")
+        sidecar = pq.read_table(out / shard["parquet"])
+        schema = RECORD_SCHEMAS.get((sidecar.schema.metadata or {}).get(b"loomery.schema", b"").decode())
+        try:
+            if schema is not None:
+                validate_table(sidecar, schema.remove(schema.get_field_index("image"))
+                               if "image" in schema.names else schema)
+        except SchemaError as e:
+            problems.append(f"{shard['parquet']}: {e}")
+        if sidecar.column("key").to_pylist() != keys:
+            problems.append(f"{shard['parquet']}: keys differ from {shard['name']}")
+        dupes = kept_keys.intersection(keys)
+        if dupes:
+            problems.append(f"{shard['name']}: {len(dupes)} keys also in an earlier shard")
+        kept_keys.update(keys)
+    rejected = 0
+    for entry in manifest["rejects"]:
+        problems += _check_file(out, entry["name"], entry["bytes"], entry["sha256"])
+        if not (out / entry["name"]).exists():
+            continue
+        table = pq.read_table(out / entry["name"])
+        rejected += table.num_rows
+        try:
+            validate_table(table, REJECT_SCHEMA)
+        except SchemaError as e:
+            problems.append(f"{entry['name']}: {e}")
+        both = kept_keys.intersection(table.column("key").to_pylist())
+        if both:
+            problems.append(f"{entry['name']}: {len(both)} keys are also in a shard")
+    totals = manifest["totals"]
+    if len(kept_keys) != totals["kept"]:
+        problems.append(f"shards hold {len(kept_keys)} samples, manifest says kept={totals['kept']}")
+    if rejected != totals["rejected"]:
+        problems.append(f"rejects hold {rejected} rows, manifest says rejected={totals['rejected']}")
+    leftovers = [str(p.relative_to(out)) for p in out.rglob("*") if ".tmp-" in p.name or p.name == "_work"]
+    if leftovers:
+        problems.append(f"temporary files remain: {', '.join(sorted(leftovers)[:5])}")
+    return problems
+
+
+def _check_file(out: Path, name: str, size: int, sha256: str) -> list[str]:
+    path = out / name
+    if not path.exists():
+        return [f"{name} is missing"]
+    written = describe(str(path))
+    if written.bytes != size:
+        return [f"{name}: {written.bytes} bytes, manifest says {size}"]
+    if written.sha256 != sha256:
+        return [f"{name}: sha256 differs from the manifest"]
+    return []
+
+
+def _tar_keys(path: Path, problems: list[str]) -> list[str]:
+    """Sample keys of a shard in order; problems gets a line for a sample missing a file."""
+    keys: list[str] = []
+    members: dict[str, set[str]] = {}
+    try:
+        with tarfile.open(path) as tar:
+            for member in tar:
+                key, _, ext = member.name.partition(".")
+                if key not in members:
+                    keys.append(key)
+                    members[key] = set()
+                members[key].add(ext)
+    except tarfile.TarError as e:
+        problems.append(f"{path.name}: unreadable tar: {e}")
+    for key, exts in members.items():
+        if "json" not in exts:
+            problems.append(f"{path.name}: sample {key} has no .json")
+    return keys

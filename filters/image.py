@@ -1,0 +1,155 @@
+"""Image checks: decode safety (format, pixel count from the header, truncation), size, aspect."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from PIL import Image, UnidentifiedImageError
+
+from engine.stage import Filter, Resources, set_columns
+
+# Formats that training loaders decode by extension; others are re-encoded to PNG.
+SHARD_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp"}
+DEFAULT_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
+
+
+class ProbeImage(Filter):
+    """Checks that each image is safe and whole, and records what it is.
+
+    Reads the format and pixel count from the header and refuses, before decoding, formats
+    outside ``formats`` (``unsupported_format``) and images over ``max_pixels``
+    (``too_many_pixels``: decompression bombs); then decodes (with ``draft`` where it can) to
+    catch ``truncated_image`` and ``decode_error``. Adds ``sha256`` (of the bytes as received),
+    ``width``, ``height``, ``orig_width``, ``orig_height``, ``image_format``. Images in formats a
+    training loader may not read (GIF, BMP, TIFF) are re-encoded to PNG, first frame only.
+    """
+
+    name = "probe_image"
+
+    def __init__(self, *, max_pixels: int = 89_478_485, formats=DEFAULT_FORMATS, **kw):
+        super().__init__(**kw)
+        self.max_pixels = max_pixels
+        self.formats = tuple(f.upper() for f in formats)
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        images = batch.column("image").to_pylist()
+        n = len(images)
+        out = {k: [None] * n for k in ("sha256", "width", "height", "image_format")}
+        new_bytes, reasons, details, scores = list(images), [None] * n, [None] * n, [None] * n
+        for i, data in enumerate(images):
+            if not data:
+                reasons[i], details[i] = "missing_image", "no image bytes"
+                continue
+            out["sha256"][i] = hashlib.sha256(data).hexdigest()
+            result = self._probe(data)
+            if isinstance(result, tuple) and isinstance(result[0], str):
+                reasons[i], details[i], scores[i] = result
+                continue
+            (w, h, fmt, reencoded) = result
+            out["width"][i], out["height"][i], out["image_format"][i] = w, h, fmt
+            if reencoded is not None:
+                new_bytes[i] = reencoded
+        widths = pa.array(out["width"], pa.int32())
+        heights = pa.array(out["height"], pa.int32())
+        batch = set_columns(batch, {
+            "image": pa.array(new_bytes, pa.binary()),
+            "sha256": pa.array(out["sha256"], pa.string()),
+            "image_format": pa.array(out["image_format"], pa.string()),
+            "width": widths, "height": heights, "orig_width": widths, "orig_height": heights,
+        })
+        thresholds = [float(self.max_pixels) if r == "too_many_pixels" else None for r in reasons]
+        return self.verdict(batch, reasons, scores=scores, thresholds=thresholds, details=details)
+
+    def _probe(self, data: bytes):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
+                image = Image.open(io.BytesIO(data))
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+                return "too_many_pixels", str(e)[:200], None
+            except UnidentifiedImageError:
+                return "decode_error", "not a recognised image format", None
+            except Exception as e:  # noqa: BLE001 - any parser failure is this record's reason
+                return "decode_error", f"{type(e).__name__}: {e}"[:200], None
+            fmt = (image.format or "").upper()
+            if fmt not in self.formats:
+                return "unsupported_format", f"format {fmt or 'unknown'} is not allowed", None
+            w, h = image.size
+            if w < 1 or h < 1:
+                return "decode_error", f"image claims size {w}x{h}", None
+            if w * h > self.max_pixels:
+                return "too_many_pixels", f"{w}x{h} = {w * h} pixels", float(w * h)
+            try:
+                if fmt == "JPEG":
+                    image.draft("RGB", (max(1, w // 8), max(1, h // 8)))
+                image.load()
+                reencoded = None if fmt in SHARD_FORMATS else _to_png(image)
+            except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+                return "too_many_pixels", str(e)[:200], None
+            except OSError as e:
+                reason = "truncated_image" if "truncated" in str(e).lower() else "decode_error"
+                return reason, f"{type(e).__name__}: {e}"[:200], None
+            except Exception as e:  # noqa: BLE001 - decoder failures on hostile input
+                return "decode_error", f"{type(e).__name__}: {e}"[:200], None
+        return w, h, SHARD_FORMATS.get(fmt, "png"), reencoded
+
+
+def _to_png(image: Image.Image) -> bytes:
+    image.seek(0)
+    frame = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    buffer = io.BytesIO()
+    frame.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+class ImageSize(Filter):
+    """Rejects images whose shorter side is under ``min_side`` (``too_small``) or whose longer
+    side is over ``max_side`` (``too_big``). Needs ``width``/``height`` (from ProbeImage)."""
+
+    score_columns = {"min_side": (0.0, 2048.0)}
+
+    def __init__(self, *, min_side: int = 0, max_side: int | None = None, **kw):
+        super().__init__(resources=Resources(num_cpus=0.5), **kw)
+        self.min_side, self.max_side = min_side, max_side
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        w = batch.column("width").to_numpy(zero_copy_only=False).astype(float)
+        h = batch.column("height").to_numpy(zero_copy_only=False).astype(float)
+        short, long = np.fmin(w, h), np.fmax(w, h)
+        reasons, scores, thresholds = [], [], []
+        for s, lg in zip(short, long, strict=True):
+            if not np.isfinite(s):
+                reasons.append("no_size"); scores.append(None); thresholds.append(None)  # noqa: E702
+            elif s < self.min_side:
+                reasons.append("too_small"); scores.append(s); thresholds.append(self.min_side)  # noqa: E702
+            elif self.max_side is not None and lg > self.max_side:
+                reasons.append("too_big"); scores.append(lg); thresholds.append(self.max_side)  # noqa: E702
+            else:
+                reasons.append(None); scores.append(None); thresholds.append(None)  # noqa: E702
+        batch = set_columns(batch, {"min_side": pa.array(short, pa.float64())})
+        return self.verdict(batch, reasons, scores=scores, thresholds=thresholds)
+
+
+class AspectRatio(Filter):
+    """Rejects images whose long side over short side exceeds ``max`` (``aspect_ratio``)."""
+
+    score_columns = {"aspect_ratio": (1.0, 6.0)}
+
+    def __init__(self, *, max: float = 3.0, **kw):  # noqa: A002 - the issue's spelling
+        super().__init__(resources=Resources(num_cpus=0.5), **kw)
+        self.max = max
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        w = pc.cast(batch.column("width"), pa.float64()).to_numpy(zero_copy_only=False)
+        h = pc.cast(batch.column("height"), pa.float64()).to_numpy(zero_copy_only=False)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.fmax(w, h) / np.fmin(w, h)
+        reasons = ["no_size" if not np.isfinite(r) else ("aspect_ratio" if r > self.max else None)
+                   for r in ratio]
+        batch = set_columns(batch, {"aspect_ratio": pa.array(ratio, pa.float64(), from_pandas=True)})
+        return self.verdict(batch, reasons, scores=ratio, thresholds=self.max)

@@ -1,0 +1,27 @@
+"""Recaptioning: captioner backends, versioned prompts, the ``Recaption`` stage, hygiene rules.
+
+Jobs add the stage with :func:`stages_for` (after dedup, before the cross-check)::
+
+    stages += recaption.stages_for(params, documents=False, notes=notes)
+
+The hallucination cross-check lives in :mod:`recaption.crosscheck`.
+"""
+
+from recaption.captioner import CaptionRequest, Captioner, Generation
+from recaption.hygiene import clean_caption
+from recaption.pipeline import stages_for
+from recaption.prompts import PromptTemplate, get_prompt, prompt_ids, register_prompt
+from recaption.stage import Recaption
+
+__all__ = [
+    "CaptionRequest",
+    "Captioner",
+    "Generation",
+    "PromptTemplate",
+    "Recaption",
+    "clean_caption",
+    "get_prompt",
+    "prompt_ids",
+    "register_prompt",
+    "stages_for",
+]
