@@ -171,10 +171,7 @@ def set_columns(table: pa.Table, new: dict[str, pa.Array | pa.ChunkedArray]) -> 
     """Return ``table`` with the given columns added, or replaced where they already exist."""
     for name, values in new.items():
         index = table.schema.get_field_index(name)
-        if index >= 0:
-            table = table.set_column(index, name, values)
-        else:
-            table = table.append_column(name, values)
+        table = table.set_column(index, name, values) if index >= 0 else table.append_column(name, values)
     return table
 
 

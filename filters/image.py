@@ -27,14 +27,21 @@ class ProbeImage(Filter):
     catch ``truncated_image`` and ``decode_error``. Adds ``sha256`` (of the bytes as received),
     ``width``, ``height``, ``orig_width``, ``orig_height``, ``image_format``. Images in formats a
     training loader may not read (GIF, BMP, TIFF) are re-encoded to PNG, first frame only.
+    With ``shard_format`` (``jpeg``, ``png`` or ``webp``) every image not already in that format
+    is re-encoded to it, so that each shard holds one image extension, as loaders expect.
     """
 
     name = "probe_image"
 
-    def __init__(self, *, max_pixels: int = 89_478_485, formats=DEFAULT_FORMATS, **kw):
+    def __init__(self, *, max_pixels: int = 89_478_485, formats=DEFAULT_FORMATS,
+                 shard_format: str | None = None, quality: int = 95, **kw):
         super().__init__(**kw)
         self.max_pixels = max_pixels
         self.formats = tuple(f.upper() for f in formats)
+        if shard_format is not None and shard_format.lower() not in SHARD_FORMATS.values():
+            raise ValueError(f"shard_format must be one of {sorted(SHARD_FORMATS.values())}")
+        self.shard_format = shard_format.lower() if shard_format else None
+        self.quality = quality
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         images = batch.column("image").to_pylist()
@@ -84,11 +91,13 @@ class ProbeImage(Filter):
                 return "decode_error", f"image claims size {w}x{h}", None
             if w * h > self.max_pixels:
                 return "too_many_pixels", f"{w}x{h} = {w * h} pixels", float(w * h)
+            target = self.shard_format or SHARD_FORMATS.get(fmt, "png")
+            keep_bytes = SHARD_FORMATS.get(fmt) == target
             try:
-                if fmt == "JPEG":
+                if fmt == "JPEG" and keep_bytes:  # only checking: a reduced decode is enough
                     image.draft("RGB", (max(1, w // 8), max(1, h // 8)))
                 image.load()
-                reencoded = None if fmt in SHARD_FORMATS else _to_png(image)
+                reencoded = None if keep_bytes else _encode(image, target, self.quality)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
                 return "too_many_pixels", str(e)[:200], None
             except OSError as e:
@@ -96,14 +105,20 @@ class ProbeImage(Filter):
                 return reason, f"{type(e).__name__}: {e}"[:200], None
             except Exception as e:  # noqa: BLE001 - decoder failures on hostile input
                 return "decode_error", f"{type(e).__name__}: {e}"[:200], None
-        return w, h, SHARD_FORMATS.get(fmt, "png"), reencoded
+        return w, h, target, reencoded
 
 
-def _to_png(image: Image.Image) -> bytes:
+def _encode(image: Image.Image, target: str, quality: int) -> bytes:
+    """The first frame of ``image`` in ``target`` format; transparency over white for JPEG."""
     image.seek(0)
-    frame = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    frame = image.convert("RGBA" if has_alpha else "RGB")
+    if target == "jpeg" and has_alpha:
+        background = Image.new("RGB", frame.size, (255, 255, 255))
+        background.paste(frame, mask=frame.getchannel("A"))
+        frame = background
     buffer = io.BytesIO()
-    frame.save(buffer, format="PNG")
+    frame.save(buffer, format=target.upper(), **({} if target == "png" else {"quality": quality}))
     return buffer.getvalue()
 
 

@@ -14,7 +14,7 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
         name="demo",
         source=open_source(inputs),
         stages=[
-            ProbeImage(),
+            ProbeImage(shard_format=params.str("image_format", "jpeg")),
             ImageSize(min_side=params.int("min_side", 64)),
             AspectRatio(max=params.float("max_aspect", 3.0)),
             CaptionJunk(),

@@ -1,7 +1,9 @@
 """Shared fixtures: a local Ray started once per test session and stopped by the same session."""
 
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -20,24 +22,31 @@ def corpus(name: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ray_local(tmp_path_factory):
-    """A local Ray for this test session, with its own temp dir; shut down at the end."""
+def ray_local():
+    """A local Ray for this test session, with its own temp dir; shut down at the end.
+
+    The temp dir is short because Ray's Unix socket paths live under it (107 bytes at most).
+    """
     import ray
 
     if ray.is_initialized():
         yield ray
         return
-    tmp = tmp_path_factory.mktemp("ray")
     os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
-    ray.init(
-        num_cpus=2,
-        include_dashboard=False,
-        log_to_driver=False,
-        logging_level="ERROR",
-        _temp_dir=str(tmp),
-        configure_logging=False,
-    )
+    tmp = None
+    for attempt in range(3):  # Ray waits a fixed 30 s for its raylet: a busy machine can miss that
+        tmp = tempfile.mkdtemp(prefix="lray", dir="/tmp")
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level="ERROR",
+                     _temp_dir=tmp, configure_logging=False)
+            break
+        except Exception:  # noqa: BLE001 - Ray raises a bare Exception on a start timeout
+            ray.shutdown()
+            shutil.rmtree(tmp, ignore_errors=True)
+            if attempt == 2:
+                raise
     try:
         yield ray
     finally:
         ray.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)

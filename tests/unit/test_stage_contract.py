@@ -1,0 +1,119 @@
+"""The stage contract as the runner applies it: alive rows only, verdicts, errors isolated."""
+
+import pyarrow as pa
+import pytest
+
+from engine import columns as C
+from engine.job import Job, Params
+from engine.runner.unit_ops import StageError, apply_stage, prepare
+from engine.sinks import WebDatasetSink
+from engine.sources.base import Source, Unit
+from engine.stage import Filter, Resources, Stage
+
+
+def unit_table(n=6):
+    table = pa.table({"key": [f"k{i}" for i in range(n)], "caption": [f"c{i}" for i in range(n)],
+                      "image": [b"bytes%d" % i for i in range(n)]})
+    return prepare(table, Unit(0, "x", 0, n, 100))
+
+
+class RejectOdd(Filter):
+    def __call__(self, batch):
+        idx = [int(k[1:]) for k in batch.column("key").to_pylist()]
+        return self.verdict(batch, ["odd" if i % 2 else None for i in idx], scores=idx, thresholds=1.0)
+
+
+class Counting(Stage):
+    resources = Resources(batch_size=2)
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def __call__(self, batch):
+        self.calls.append(batch.num_rows)
+        return batch.append_column("seen", pa.array([True] * batch.num_rows))
+
+
+def test_prepare_adds_unit_seq_and_reject_columns():
+    table = unit_table(3)
+    assert table.column(C.SEQ).to_pylist() == [100, 101, 102]
+    assert table.column(C.UNIT).to_pylist() == [0, 0, 0]
+    assert table.column(C.REJECT_STAGE).null_count == 3
+
+
+def test_filter_verdict_marks_rejects_and_clears_their_payload():
+    out = apply_stage(RejectOdd(), unit_table())
+    rows = {r["key"]: r for r in out.to_pylist()}
+    assert rows["k1"][C.REJECT_STAGE] == "reject_odd" and rows["k1"][C.REJECT_REASON] == "odd"
+    assert rows["k1"][C.REJECT_SCORE] == 1.0 and rows["k1"][C.REJECT_THRESHOLD] == 1.0
+    assert rows["k1"]["image"] is None, "rejected bytes must travel no further"
+    assert rows["k2"][C.REJECT_STAGE] is None and rows["k2"]["image"] == b"bytes2"
+    assert out.num_rows == 6
+
+
+def test_later_stages_see_only_alive_rows_in_batches():
+    counting = Counting()
+    out = apply_stage(counting, apply_stage(RejectOdd(), unit_table()))
+    assert counting.calls == [2, 1]
+    seen = {r["key"]: r["seen"] for r in out.to_pylist()}
+    assert seen == {"k0": True, "k2": True, "k4": True, "k1": None, "k3": None, "k5": None}
+
+
+class FailsOnK3(Stage):
+    def __call__(self, batch):
+        if "k3" in batch.column("key").to_pylist():
+            raise ValueError("cannot handle k3")
+        return batch
+
+
+def test_a_record_that_breaks_a_stage_is_rejected_with_the_error():
+    out = apply_stage(FailsOnK3(), unit_table())
+    rows = {r["key"]: r for r in out.to_pylist()}
+    assert rows["k3"][C.REJECT_REASON] == "stage_error"
+    assert "cannot handle k3" in rows["k3"][C.REJECT_DETAIL]
+    assert all(rows[k][C.REJECT_STAGE] is None for k in ("k0", "k1", "k2", "k4", "k5"))
+
+
+class AlwaysFails(Stage):
+    def __call__(self, batch):
+        raise RuntimeError("bug")
+
+
+def test_a_stage_failing_on_every_record_is_an_error_not_a_mass_reject():
+    with pytest.raises(StageError, match="failed on every record"):
+        apply_stage(AlwaysFails(), unit_table())
+
+
+class DropsRows(Stage):
+    def __call__(self, batch):
+        return batch.slice(1)
+
+
+def test_dropping_rows_breaks_the_contract():
+    with pytest.raises(StageError, match="never drop rows"):
+        apply_stage(DropsRows(), unit_table())
+
+
+def test_stage_names_are_validated_and_unique_in_a_job():
+    with pytest.raises(ValueError, match="ASCII"):
+        Stage(name="ünïcode")
+    with pytest.raises(ValueError, match="unique"):
+        Job(source=Source(), stages=[RejectOdd(), RejectOdd()], sink=WebDatasetSink(), out="/tmp/x")
+
+
+def test_needs_setup_decides_actor_or_task():
+    class WithModel(Stage):
+        def setup(self):
+            self.model = object()
+
+    assert WithModel().needs_setup and not Counting().needs_setup
+
+
+def test_params_are_typed_and_typos_are_caught():
+    params = Params.parse(["min_side=64", "flag=yes", "names=a, b", "typo=1"])
+    assert params.int("min_side", 0) == 64 and params.bool("flag", False) is True
+    assert params.list("names") == ["a", "b"] and params.float("missing", 1.5) == 1.5
+    assert params.unused() == ["typo"]
+    with pytest.raises(ValueError, match="not an integer"):
+        Params.parse(["n=x"]).int("n", 1)
