@@ -7,7 +7,8 @@ Jobs add the stage with :func:`stages_for` (after dedup, before the cross-check)
 The hallucination cross-check lives in :mod:`recaption.crosscheck`.
 """
 
-from recaption.captioner import CaptionRequest, Captioner, Generation
+from recaption.captioner import Captioner, CaptionRequest, Generation
+from recaption.existing import caption_columns
 from recaption.hygiene import clean_caption
 from recaption.pipeline import stages_for
 from recaption.prompts import PromptTemplate, get_prompt, prompt_ids, register_prompt
@@ -19,6 +20,7 @@ __all__ = [
     "Generation",
     "PromptTemplate",
     "Recaption",
+    "caption_columns",
     "clean_caption",
     "get_prompt",
     "prompt_ids",

@@ -29,7 +29,7 @@ class DeterministicTar:
     def __init__(self, path: str):
         self.path = path
         self._file = open(path, "wb")  # noqa: SIM115 -- closed in close()
-        self._tar = tarfile.open(fileobj=self._file, mode="w", format=tarfile.USTAR_FORMAT)
+        self._tar = tarfile.open(fileobj=self._file, mode="w", format=tarfile.USTAR_FORMAT)  # noqa: SIM115 -- closed in close()
 
     def add(self, name: str, data: bytes) -> None:
         info = tarfile.TarInfo(name)
