@@ -9,6 +9,7 @@ REJECT_THRESHOLD = "_reject_threshold"
 REJECT_DETAIL = "_reject_detail"
 DUP_OF = "_dup_of"
 SECONDS_PREFIX = "_seconds:"  # `_seconds:{stage}` holds the stage's wall time for the unit
+NODE_PREFIX = "_node:"  # `_node:{stage}` holds the Ray node that ran the stage on the unit
 
 # Columns that hold payload bytes: cleared as soon as a record is rejected, so that rejected
 # bytes (blocklist matches included) travel no further and are written nowhere.

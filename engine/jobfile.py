@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import cloudpickle
+from ray import cloudpickle  # Ray serialises with its own copy of cloudpickle
 
 from engine.job import Job, Params
 

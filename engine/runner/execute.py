@@ -10,15 +10,17 @@ import functools
 import logging
 from collections.abc import Callable
 
+import pyarrow as pa
 import ray
 from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
+from engine import columns as C
 from engine.runner.phases import Phase
 from engine.runner.unit_io import ReadUnit, WriteUnit
 from engine.runner.unit_ops import apply_stage
 from engine.sinks.base import Sink
 from engine.sources.base import Source, Unit
-from engine.stage import Stage
+from engine.stage import Stage, set_columns
 
 log = logging.getLogger("loomery")
 
@@ -31,7 +33,14 @@ class StageActor:
         stage.setup()
 
     def __call__(self, table):
-        return apply_stage(self.stage, table)
+        return run_stage_here(self.stage, table)
+
+
+def run_stage_here(stage: Stage, table: pa.Table) -> pa.Table:
+    """Apply ``stage`` and record which Ray node did it (``stats.json`` counts rows per node)."""
+    out = apply_stage(stage, table)
+    node = ray.get_runtime_context().get_node_id()
+    return set_columns(out, {C.NODE_PREFIX + stage.name: pa.array([node] * out.num_rows, pa.string())})
 
 
 def configure_ray_data() -> None:
@@ -75,7 +84,7 @@ def run_phase(
                                 batch_format="pyarrow", compute=ActorPoolStrategy(size=size), **options)
         else:
             size = min(filter(None, (res.concurrency, workers))) if (res.concurrency or workers) else None
-            ds = ds.map_batches(functools.partial(apply_stage, stage), batch_size=None,
+            ds = ds.map_batches(functools.partial(run_stage_here, stage), batch_size=None,
                                 batch_format="pyarrow", compute=TaskPoolStrategy(size=size) if size else None,
                                 **options)
     write = WriteUnit(phase, out, sink, order, ranges)

@@ -40,6 +40,7 @@ def unit_stats(
             "rejected": rejected,
             "reasons": dict(sorted(by_stage.get(name, Counter()).items())),
             "seconds": float(seconds or 0.0),
+            "nodes": _node_counts(table, name),
             "histograms": {
                 column: histogram(table, column, lo, hi)
                 for column, (lo, hi) in score_ranges.get(name, {}).items()
@@ -48,6 +49,13 @@ def unit_stats(
         }
         alive -= rejected
     return out
+
+
+def _node_counts(table: pa.Table, stage: str) -> dict[str, int]:
+    column = C.NODE_PREFIX + stage
+    if column not in table.column_names:
+        return {}
+    return dict(Counter(n for n in table.column(column).to_pylist() if n is not None))
 
 
 def histogram(table: pa.Table, column: str, lo: float, hi: float) -> dict[str, Any]:
@@ -70,7 +78,9 @@ def merge_stats(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]
     """Add ``part`` into ``total`` (both as produced by :func:`unit_stats`) and return ``total``."""
     for name, s in part.items():
         t = total.setdefault(name, {"in": 0, "kept": 0, "rejected": 0, "reasons": {},
-                                    "seconds": 0.0, "histograms": {}})
+                                    "seconds": 0.0, "nodes": {}, "histograms": {}})
+        for node, n in s.get("nodes", {}).items():
+            t["nodes"][node] = t["nodes"].get(node, 0) + n
         for k in ("in", "kept", "rejected", "seconds"):
             t[k] += s[k]
         for reason, n in s["reasons"].items():
