@@ -11,7 +11,7 @@ else
 UV_BOOTSTRAP := true
 endif
 
-.PHONY: demo test test-slow test-all lint bench clean
+.PHONY: demo test test-slow test-all lint bench clean chromium
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	$(UV_BOOTSTRAP)
@@ -22,14 +22,19 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 demo: $(BIN)/.installed
 	$(BIN)/loomery demo --out demo-out
 
-test: $(BIN)/.installed
+# The report's browser test needs Debian's chromium; without it that test is skipped.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq chromium >/dev/null; } || echo "chromium unavailable: the report's browser test is skipped"
+
+test: $(BIN)/.installed chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-test-slow: $(BIN)/.installed
+test-slow: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q -m slow
 
-test-all: $(BIN)/.installed
+test-all: $(BIN)/.installed chromium
 	$(BIN)/python -m pytest -q -m ''
 
 lint: $(BIN)/.installed

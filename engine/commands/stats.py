@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from engine.score_stats import format_percentiles, score_percentiles
 from engine.stats_table import format_stats, load_stats
 
 
@@ -16,8 +17,13 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    scores = score_percentiles(args.out)
     if args.json:
-        print(json.dumps(load_stats(args.out), indent=2))
+        stats = load_stats(args.out)
+        stats["percentiles"] = scores["percentiles"]
+        stats["pass_rates"] = scores["pass_rates"]
+        print(json.dumps(stats, indent=2, default=str))
     else:
         print(format_stats({}, args.out))
+        print(format_percentiles(scores))
     return 0

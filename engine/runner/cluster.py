@@ -13,6 +13,22 @@ ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_EXCLUDES = [".git", ".venv", ".venv-*", "demo-out", "**/__pycache__", "*.tar", "*.parquet"]
 
 
+log = logging.getLogger("loomery")
+
+
+def _init_with_retry(options: dict, attempts: int) -> None:
+    """Start Ray. A local start can miss Ray's fixed 30 s raylet wait on a busy machine: retry."""
+    for attempt in range(1, attempts + 1):
+        try:
+            ray.init(**options)
+            return
+        except Exception as error:  # noqa: BLE001 - Ray raises a bare Exception on a start timeout
+            ray.shutdown()
+            if attempt == attempts or "timed out during startup" not in str(error):
+                raise
+            log.warning("Ray did not start in time (attempt %d of %d); retrying", attempt, attempts)
+
+
 @contextmanager
 def ray_session(address: str | None = None, workers: int | None = None):
     """Use the Ray already initialised in this process, or start one for the duration.
@@ -33,7 +49,7 @@ def ray_session(address: str | None = None, workers: int | None = None):
     else:
         options["include_dashboard"] = False
         options["num_cpus"] = workers or os.cpu_count()
-    ray.init(**options)
+    _init_with_retry(options, attempts=1 if address else 3)
     try:
         yield
     finally:

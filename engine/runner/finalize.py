@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from engine.card import write_card
 from engine.runner.failpoints import failpoint
 from engine.runner.stats import merge_stats
 from engine.runner.workdir import WorkDir, write_json_atomic
@@ -76,6 +77,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
     failpoint("before_manifest")
     write_json_atomic(out / "manifest.json", manifest)
     shutil.rmtree(work.root, ignore_errors=True)
+    write_card(out)
     return manifest
 
 
