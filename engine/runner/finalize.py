@@ -23,7 +23,8 @@ from schemas import SCHEMA_VERSION, check_manifest
 
 
 def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str, Any],
-             models: list[dict[str, Any]], phases: list[dict[str, Any]]) -> dict[str, Any]:
+             models: list[dict[str, Any]], phases: list[dict[str, Any]],
+             notes: list[str] = ()) -> dict[str, Any]:
     """Publish the final phase's unit outputs and write ``stats.json`` and ``manifest.json``."""
     out = work.out
     (out / "shards").mkdir(exist_ok=True)
@@ -68,6 +69,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
         "stages": {name: {k: s[k] for k in ("in", "kept", "rejected", "reasons")}
                    for name, s in stats.items()},
         "phases": phases,
+        "notes": list(notes),
         "shards": shards,
         "rejects": rejects,
     }

@@ -49,7 +49,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
     units = _plan(job, work, record)
     phases = plan_phases(job.stages)
     order, ranges = stage_order(job.stages), score_ranges(job.stages)
-    for note in job.notes:
+    notes = list(job.notes) + _source_notes(work)
+    for note in notes:
         log.warning("note: %s", note)
     phase_records = []
     with ray_session(address, workers):
@@ -74,10 +75,16 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
                                              on_bucket=lambda b: failpoint("global_bucket"))
                 decisions_ref = ray.put(decisions)
     models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
-    manifest = finalize(work, units, phases[-1].index, record, models, phase_records)
+    manifest = finalize(work, units, phases[-1].index, record, models, phase_records, notes)
     log.info("done: %d inputs, %d kept, %d rejected -> %s", manifest["totals"]["inputs"],
              manifest["totals"]["kept"], manifest["totals"]["rejected"], out)
     return manifest
+
+
+def _source_notes(work: WorkDir) -> list[str]:
+    """What the source said while planning (records it skipped, say), kept for resumed runs."""
+    path = work.root / "source_notes.json"
+    return list(read_json(path)) if path.exists() else []
 
 
 def _finished(out: Path, record: dict[str, Any]) -> dict[str, Any] | None:
@@ -104,6 +111,8 @@ def _plan(job: Job, work: WorkDir, record: dict[str, Any]) -> list[Unit]:
     else:
         write_json_atomic(job_file, record)
     units = job.source.plan(job.unit_size)
+    notes = job.source.notes() if callable(getattr(job.source, "notes", None)) else []
+    write_json_atomic(work.root / "source_notes.json", list(notes))
     write_json_atomic(plan_file, [u.to_dict() for u in units])
     return units
 
