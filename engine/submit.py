@@ -44,7 +44,8 @@ def submit(address: str, job: str, inputs: list[str], out: str, params: list[str
     """Submit; with ``wait``, stream the logs and return the job's exit status (0 succeeded,
     1 failed, 130 stopped); without, print the submission id and return 0."""
     client = JobSubmissionClient(address)
-    job_id = client.submit_job(
+    job_id = _submit_when_ready(
+        client,
         entrypoint=entrypoint(job, inputs, out, params, workers),
         runtime_env={"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES},
         submission_id=submission_id,
@@ -58,6 +59,18 @@ def submit(address: str, job: str, inputs: list[str], out: str, params: list[str
     status = _final_status(client, job_id)
     print(f"{job_id}: {status.value}", file=sys.stderr)
     return EXIT_CODES.get(status, 1)
+
+
+def _submit_when_ready(client: JobSubmissionClient, ready_timeout_s: float = 120, **request) -> str:
+    """Submit; a cluster that has just started may not have its job agent yet: wait for it."""
+    deadline = time.monotonic() + ready_timeout_s
+    while True:
+        try:
+            return client.submit_job(**request)
+        except RuntimeError as error:
+            if "No available agent" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(2)
 
 
 async def _stream_logs(client: JobSubmissionClient, job_id: str) -> None:
