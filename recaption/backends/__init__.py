@@ -1,0 +1,1 @@
+"""Captioner backends: ``transformers`` (local), ``openai`` (served), ``ray.data.llm`` (optional)."""
