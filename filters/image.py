@@ -122,9 +122,21 @@ def _encode(image: Image.Image, target: str, quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def original_size(batch: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """Width and height of the images as received (``orig_*``, set by fetch/probe before any
+    resize), falling back to ``width``/``height``; NaN where unknown."""
+    sides = []
+    for name in ("width", "height"):
+        column = pc.cast(batch.column(name), pa.float64())
+        if f"orig_{name}" in batch.column_names:
+            column = pc.coalesce(pc.cast(batch.column(f"orig_{name}"), pa.float64()), column)
+        sides.append(column.to_numpy(zero_copy_only=False).astype(float))
+    return sides[0], sides[1]
+
+
 class ImageSize(Filter):
     """Rejects images whose shorter side is under ``min_side`` (``too_small``) or whose longer
-    side is over ``max_side`` (``too_big``). Needs ``width``/``height`` (from ProbeImage)."""
+    side is over ``max_side`` (``too_big``), judged on the image as received (before resize)."""
 
     score_columns = {"min_side": (0.0, 2048.0)}
 
@@ -133,8 +145,7 @@ class ImageSize(Filter):
         self.min_side, self.max_side = min_side, max_side
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        w = batch.column("width").to_numpy(zero_copy_only=False).astype(float)
-        h = batch.column("height").to_numpy(zero_copy_only=False).astype(float)
+        w, h = original_size(batch)
         short, long = np.fmin(w, h), np.fmax(w, h)
         reasons, scores, thresholds = [], [], []
         for s, lg in zip(short, long, strict=True):
@@ -151,7 +162,8 @@ class ImageSize(Filter):
 
 
 class AspectRatio(Filter):
-    """Rejects images whose long side over short side exceeds ``max`` (``aspect_ratio``)."""
+    """Rejects images whose long side over short side exceeds ``max`` (``aspect_ratio``),
+    judged on the image as received (before resize)."""
 
     score_columns = {"aspect_ratio": (1.0, 6.0)}
 
@@ -160,8 +172,7 @@ class AspectRatio(Filter):
         self.max = max
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        w = pc.cast(batch.column("width"), pa.float64()).to_numpy(zero_copy_only=False)
-        h = pc.cast(batch.column("height"), pa.float64()).to_numpy(zero_copy_only=False)
+        w, h = original_size(batch)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.fmax(w, h) / np.fmin(w, h)
         reasons = ["no_size" if not np.isfinite(r) else ("aspect_ratio" if r > self.max else None)

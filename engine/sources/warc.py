@@ -6,8 +6,9 @@ What counts as an input: every ``response`` record whose HTTP ``Content-Type`` i
 read, which becomes a read reject with a reason (``malformed_archive``, ``incomplete_payload``,
 ``malformed_http_headers``, ``html_too_large``, ``unreadable_file``). Every other record
 (``warcinfo``, ``request``, ``revisit``, ``metadata``, ``resource``, non-HTML responses) is not an
-input: it is skipped and counted by kind in :attr:`WarcSource.skipped`, which the manifest records
-through :meth:`WarcSource.config` and :meth:`WarcSource.notes`.
+input: it is skipped and counted by kind in :attr:`WarcSource.skipped` after planning, and
+described by :meth:`WarcSource.notes` (not part of :meth:`config`, which must be the same before
+and after planning since it fingerprints the job).
 
 Planning indexes each file once (record offsets), so units of a large file are read by seeking.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -138,7 +140,6 @@ class WarcSource(Source):
             "inputs": self.inputs,
             "path_prefix": self.path_prefix,
             "max_html_bytes": self.max_html_bytes,
-            "skipped": self.skipped,
         }
 
     def _index(self, path: str) -> _Index:
@@ -176,8 +177,25 @@ def _open_archive(path: str, gunzip: bool):
     f = fsspec.open(path, "rb").open()
     if not gunzip:
         return f
+    # one gzip stream around all records: no member to seek to, so unzip it whole; a cut-off
+    # stream keeps what could be unzipped, and its last record then reads as incomplete
+    chunks, cut = [], None
     with f:
-        return io.BytesIO(gzip.GzipFile(fileobj=f).read())
+        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        try:
+            while block := f.read(1 << 20):
+                while block:
+                    if unzip.eof:  # a further gzip member
+                        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    chunks.append(unzip.decompress(block))
+                    block = unzip.unused_data if unzip.eof else b""
+        except zlib.error as err:
+            cut = f"gzip data corrupt: {err}"[:200]
+        if cut is None and not unzip.eof:
+            cut = "gzip stream cut off before its end"
+    stream = io.BytesIO(b"".join(chunks))
+    stream.cut = cut  # read by _scan, which accounts for the lost tail
+    return stream
 
 
 def _iter_records(stream) -> Iterator[tuple[int, Any]]:
@@ -191,7 +209,7 @@ def _build_index(path: str, max_html_bytes: int) -> _Index:
         return _scan(path, max_html_bytes, gunzip=False)
     except _NonChunkedGzip:
         return _scan(path, max_html_bytes, gunzip=True)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, EOFError) as err:
         entry = _Entry(0, 0, "unreadable_file", f"{type(err).__name__}: {str(err)[:200]}")
         return _Index([entry], False, Counter())
 
@@ -227,6 +245,9 @@ def _scan(path: str, max_html_bytes: int, *, gunzip: bool) -> _Index:
         except (OSError, EOFError, ValueError, gzip.BadGzipFile) as err:
             detail = f"after record {ordinal}: {type(err).__name__}: {str(err)[:200]}"
             entries.append(_Entry(offset, ordinal, "malformed_archive", detail))
+        cut = getattr(stream, "cut", None)
+        if cut and not (entries and entries[-1].reason == "malformed_archive"):
+            entries.append(_Entry(offset, ordinal, "malformed_archive", cut))
     return _Index(entries, gunzip, skipped)
 
 
@@ -264,7 +285,8 @@ def _check_record(
     left = getattr(record.raw_stream, "limit", 0)
     # ARC lengths often count a trailing newline; only WARC lengths are exact enough to check
     if not is_arc and left:
-        return "incomplete_payload", f"{left} bytes of the record left unread (bad chunking?)", None
+        detail = f"{left} bytes of the record left unread (truncated, or bad chunking)"
+        return "incomplete_payload", detail, None
     return None, None, html
 
 

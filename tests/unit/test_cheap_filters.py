@@ -117,3 +117,12 @@ def test_shard_format_reencodes_at_full_size_and_keeps_matching_bytes():
     assert rows[1]["image"] == original
     as_png = run(ProbeImage(shard_format="png"), [original])[0]
     assert Image.open(io.BytesIO(as_png["image"])).size == (96, 64)
+
+
+def test_size_filters_judge_the_image_as_received_not_as_resized():
+    cols = {"width": pa.array([256, 256], pa.int32()), "height": pa.array([256, 256], pa.int32()),
+            "orig_width": pa.array([20, 900], pa.int32()), "orig_height": pa.array([20, 100], pa.int32())}
+    sizes = run(ImageSize(min_side=64), captions=["a b"] * 2, **cols)
+    aspects = run(AspectRatio(max=3), captions=["a b"] * 2, **cols)
+    assert [r[C.REJECT_REASON] for r in sizes] == ["too_small", None]
+    assert [r[C.REJECT_REASON] for r in aspects] == [None, "aspect_ratio"]

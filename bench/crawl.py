@@ -1,0 +1,260 @@
+"""Crawl benchmark: images/s of ``jobs/pairs.py`` against img2dataset's ``download()`` on the
+same list of photo-like 1024x768 JPEGs, served by one loopback server, same resize settings,
+same run; then our peak RSS while crawling a long URL list.
+
+    python bench/crawl.py [--images 2000] [--rss-urls 50000] [--workers 2]
+
+img2dataset runs as a subprocess from its own virtual environment (``--baseline-python``,
+default ``.venv-bench/bin/python``; make it with ``uv venv .venv-bench && uv pip install
+--python .venv-bench/bin/python img2dataset==1.47.0``). Prints one JSON line at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def photo(seed: int, width: int = 1024, height: int = 768) -> bytes:
+    """A photo-like JPEG: smooth gradients, a few filled shapes, sensor-like noise."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    angle = rng.uniform(0, np.pi)
+    g = (np.cos(angle) * x + np.sin(angle) * y) / (width + height)
+    base = np.stack([g * rng.uniform(80, 255), (1 - g) * rng.uniform(80, 255),
+                     np.full_like(g, rng.uniform(0, 255))], -1)
+    for _ in range(6):
+        cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+        rx, ry = rng.uniform(20, width / 4), rng.uniform(20, height / 4)
+        base[((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2 < 1] = rng.uniform(0, 255, 3)
+    base += rng.normal(0, 8, base.shape).astype(np.float32)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(base, 0, 255).astype(np.uint8)).save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+def make_images(folder: Path, count: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"{i:06d}.jpg"
+        if not path.exists():
+            path.write_bytes(photo(i))
+        paths.append(path)
+    return paths
+
+
+# ---- the loopback server (its own process, so it does not share a GIL with either crawler)
+
+def serve(folder: str, port_file: str) -> None:
+    files = {p.name: p.read_bytes() for p in Path(folder).glob("*.jpg")}
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            target = head.split(b" ", 2)[1].decode().split("?", 1)[0]
+            body = files.get(target.rsplit("/", 1)[-1])
+            if body is None:
+                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
+                             b"Connection: close\r\n\r\n")
+            else:
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+class LoopbackServer:
+    def __init__(self, folder: Path, work: Path):
+        port_file = work / "port"
+        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(folder),
+                                      "--port-file", str(port_file)])
+        for _ in range(200):
+            if port_file.exists() and port_file.read_text():
+                break
+            time.sleep(0.05)
+        self.port = int(port_file.read_text())
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+
+
+# ---- peak memory of a process tree (the driver and every Ray worker it started)
+
+class PeakRss:
+    def __init__(self, root_pid: int):
+        self.root = psutil.Process(root_pid)
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = 0
+            for proc in [self.root, *self.root.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    total += proc.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(0.25)
+
+    def __enter__(self) -> PeakRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# ---- the two crawlers
+
+BASELINE = """
+import json, sys, time, glob
+from img2dataset import download
+a = json.loads(sys.argv[1])
+t = time.perf_counter()
+download(url_list=a["list"], input_format="parquet", url_col="url", caption_col="caption",
+         output_folder=a["out"], output_format="webdataset", image_size=a["size"],
+         resize_mode=a["mode"], encode_format="jpg", encode_quality=95,
+         processes_count=a["workers"], thread_count=a["threads"], number_sample_per_shard=1000,
+         timeout=30, retries=0, enable_wandb=False)
+elapsed = time.perf_counter() - t
+ok = 0
+for f in glob.glob(a["out"] + "/*_stats.json"):
+    ok += json.load(open(f))["successes"]
+print(json.dumps({"seconds": elapsed, "ok": ok}))
+"""
+
+
+def run_baseline(python: str, url_list: Path, out: Path, args) -> dict:
+    spec = {"list": str(url_list), "out": str(out), "size": args.image_size,
+            "mode": args.resize_mode, "workers": args.workers, "threads": args.threads}
+    env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "WANDB_MODE": "disabled"}
+    proc = subprocess.Popen([python, "-c", BASELINE, json.dumps(spec)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, text=True)
+    with PeakRss(proc.pid) as rss:
+        stdout, _ = proc.communicate()
+    if proc.returncode != 0:
+        raise RuntimeError(f"img2dataset failed with exit code {proc.returncode}")
+    result = json.loads(stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = rss.peak / 2**20
+    return result
+
+
+def run_ours(url_list: Path, out: Path, args, extra: dict | None = None) -> dict:
+    from engine.job import Params
+    from engine.runner import run_job
+    from jobs.pairs import job
+
+    params = Params({
+        "allow_hosts": "127.0.0.1", "image_size": str(args.image_size),
+        "resize_mode": args.resize_mode, "unit_size": str(args.unit_size),
+        "concurrency": str(args.threads), "fetch_workers": str(args.workers), **(extra or {}),
+    })
+    with PeakRss(os.getpid()) as rss:
+        started = time.perf_counter()
+        manifest = run_job(job([str(url_list)], str(out), params), workers=args.workers)
+        elapsed = time.perf_counter() - started
+    kept = manifest["totals"]["kept"]
+    return {"seconds": elapsed, "ok": kept, "peak_rss_mb": rss.peak / 2**20}
+
+
+def write_list(path: Path, port: int, count: int, files: int) -> None:
+    urls = [f"http://127.0.0.1:{port}/img/{i % files:06d}.jpg?u={i}" for i in range(count)]
+    pq.write_table(pa.table({"url": urls, "caption": [f"a photo number {i}" for i in
+                                                        range(count)]}), path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--images", type=int, default=2000)
+    ap.add_argument("--rss-urls", type=int, default=50_000, help="0 skips the RSS run")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=64, help="requests in flight per worker")
+    ap.add_argument("--image-size", type=int, default=256)
+    ap.add_argument("--resize-mode", default="border")
+    ap.add_argument("--unit-size", type=int, default=500)
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "loomery-bench-photos"))
+    ap.add_argument("--baseline-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
+    ap.add_argument("--serve")
+    ap.add_argument("--port-file")
+    args = ap.parse_args()
+    if args.serve:
+        serve(args.serve, args.port_file)
+        return
+
+    import ray
+
+    photos = Path(args.cache) / "1024x768"
+    make_images(photos, args.images)
+    with tempfile.TemporaryDirectory(prefix="loomery-bench-") as tmp:
+        work = Path(tmp)
+        server = LoopbackServer(photos, work)
+        try:
+            url_list = work / "urls.parquet"
+            write_list(url_list, server.port, args.images, args.images)
+            base = run_baseline(args.baseline_python, url_list, work / "i2d", args)
+            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False,
+                     logging_level="ERROR", configure_logging=False)
+            ours = run_ours(url_list, work / "ours", args)
+            rss = None
+            if args.rss_urls:
+                big = work / "big.parquet"
+                write_list(big, server.port, args.rss_urls, args.images)
+                rss = run_ours(big, work / "ours-big", args)
+            ray.shutdown()
+        finally:
+            server.close()
+    ours_rate = ours["ok"] / ours["seconds"]
+    base_rate = base["ok"] / base["seconds"]
+    print(json.dumps({
+        "bench": "crawl",
+        "metric": "images/s (fetch + resize + shards), higher is better",
+        "ours": round(ours_rate, 1),
+        "baseline": round(base_rate, 1),
+        "baseline_name": "img2dataset 1.47.0 download()",
+        "ratio": round(ours_rate / base_rate, 3),
+        "images": args.images, "ours_ok": ours["ok"], "baseline_ok": base["ok"],
+        "workers": args.workers, "threads": args.threads,
+        "image_size": args.image_size, "resize_mode": args.resize_mode,
+        "ours_peak_rss_mb": round(ours["peak_rss_mb"]),
+        "baseline_peak_rss_mb": round(base["peak_rss_mb"]),
+        "rss_urls": args.rss_urls,
+        "rss_run_peak_rss_mb": round(rss["peak_rss_mb"]) if rss else None,
+        "rss_run_images_per_s": round(rss["ok"] / rss["seconds"], 1) if rss else None,
+    }))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""Per-host politeness: a bound on concurrent requests per host, and back-off between retries.
+
+Retries happen only for answers that say "later" (429, 503) and for connection errors. A
+Retry-After header (seconds or an HTTP date) is honoured: the host is paused for everyone until
+then; when it asks for longer than the cap, the fetch gives up instead of retrying early.
+Never retried: 404, 403, any other 4xx, opt-outs, and safety refusals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime
+
+RETRYABLE_STATUS = frozenset({429, 503})
+RETRYABLE_REASONS = frozenset({"connection_error", "http_429", "http_503"})
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After value (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    now_dt = datetime.fromtimestamp(time.time() if now is None else now, UTC)
+    return max(0.0, (when - now_dt).total_seconds())
+
+
+def backoff_delay(attempt: int, base_s: float, retry_after_s: float | None) -> float:
+    """The wait before retry number ``attempt`` (1-based): Retry-After when given, else
+    exponential back-off from ``base_s``."""
+    if retry_after_s is not None:
+        return retry_after_s
+    return base_s * (2 ** (attempt - 1))
+
+
+class HostLimiter:
+    """At most ``per_host`` requests in flight per host; a host can be paused until a time."""
+
+    def __init__(self, per_host: int, max_hosts: int = 100_000):
+        self.per_host = max(1, per_host)
+        self.max_hosts = max_hosts
+        self._sems: OrderedDict[str, asyncio.Semaphore] = OrderedDict()
+        self._paused_until: dict[str, float] = {}
+
+    def _semaphore(self, host: str) -> asyncio.Semaphore:
+        sem = self._sems.get(host)
+        if sem is None:
+            sem = self._sems[host] = asyncio.Semaphore(self.per_host)
+            if len(self._sems) > self.max_hosts:
+                self._evict_idle()
+        return sem
+
+    def _evict_idle(self) -> None:
+        for name, sem in list(self._sems.items())[: len(self._sems) // 2]:
+            if sem._value == self.per_host:  # nobody holds or waits on it
+                del self._sems[name]
+                self._paused_until.pop(name, None)
+
+    def pause(self, host: str, seconds: float) -> None:
+        """Hold every request to ``host`` for ``seconds`` (a Retry-After)."""
+        until = time.monotonic() + seconds
+        self._paused_until[host] = max(until, self._paused_until.get(host, 0.0))
+
+    def slot(self, host: str) -> _Slot:
+        """``async with limiter.slot(host):`` around one request."""
+        return _Slot(self, host)
+
+
+class _Slot:
+    def __init__(self, limiter: HostLimiter, host: str):
+        self.limiter = limiter
+        self.host = host
+        self.sem = limiter._semaphore(host)
+
+    async def __aenter__(self) -> None:
+        await self.sem.acquire()
+        wait = self.limiter._paused_until.get(self.host, 0.0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def __aexit__(self, *exc) -> None:
+        self.sem.release()

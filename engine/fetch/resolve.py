@@ -1,0 +1,110 @@
+"""Resolve a host once, check every candidate address, and connect to a checked one.
+
+The connection is opened to the IP address that passed the check, never to the name again, so a
+DNS answer that changes between check and connect (rebinding) cannot steer the fetcher inside the
+network. For https the TLS handshake still verifies the certificate against the host name (SNI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+
+from engine.fetch.addresses import AddressPolicy, IPAddress, parse_ip
+
+
+class FetchError(Exception):
+    """A fetch failed for a recorded ``reason`` (a short stable token) with human ``detail``."""
+
+    def __init__(self, reason: str, detail: str = "", retry_after: float | None = None):
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+        self.retry_after = retry_after  # seconds a server asked us to wait (Retry-After)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A checked place to connect: the host name (for Host, SNI) and the address to dial."""
+
+    host: str
+    ip: IPAddress
+    port: int
+
+
+class Resolver:
+    """Resolves names with the event loop's resolver, checks addresses, caches checked answers
+    for ``ttl_s`` seconds (each connection still dials the cached, checked address)."""
+
+    def __init__(self, policy: AddressPolicy, ttl_s: float = 30.0, timeout_s: float = 10.0):
+        self.policy = policy
+        self.ttl_s = ttl_s
+        self.timeout_s = timeout_s
+        self._cache: dict[tuple[str, int], tuple[float, Target]] = {}
+
+    async def target(self, host: str, port: int) -> Target:
+        """The checked address to connect to for ``host:port``; raises ``FetchError``."""
+        cached = self._cache.get((host, port))
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        literal = parse_ip(host)
+        if literal is not None:
+            candidates = [literal]
+        else:
+            candidates = await self._lookup(host, port)
+        refusals = []
+        for ip in candidates:
+            why = self.policy.refusal(ip, host)
+            if why is None:
+                target = Target(host, ip, port)
+                self._cache[(host, port)] = (time.monotonic() + self.ttl_s, target)
+                return target
+            refusals.append(f"{ip} is {why}")
+        raise FetchError("blocked_address", f"{host}: " + "; ".join(refusals))
+
+    async def _lookup(self, host: str, port: int) -> list[IPAddress]:
+        loop = asyncio.get_running_loop()
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError, TimeoutError) as exc:
+            raise FetchError("dns", f"{host}: {exc or 'timed out'}") from None
+        seen: list[IPAddress] = []
+        for _family, _type, _proto, _name, sockaddr in infos:
+            ip = parse_ip(str(sockaddr[0]))
+            if ip is not None and ip not in seen:
+                seen.append(ip)
+        if not seen:
+            raise FetchError("dns", f"{host}: no address")
+        return seen
+
+
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """A verifying TLS client context: certificate and host name checked, TLS 1.2 or newer.
+    ``ca_file`` adds trusted CAs to the system ones."""
+    ctx = ssl.create_default_context()
+    if ca_file:
+        ctx.load_verify_locations(cafile=ca_file)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    return ctx
+
+
+async def connect(
+    target: Target, tls: ssl.SSLContext | None
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Open a connection to the checked address; with ``tls``, verify against the host name."""
+    try:
+        return await asyncio.open_connection(
+            str(target.ip),
+            target.port,
+            ssl=tls,
+            server_hostname=target.host if tls is not None else None,
+            limit=1 << 20,
+        )
+    except ssl.SSLError as exc:
+        raise FetchError("tls_error", f"{target.host}: {exc}") from None
+    except OSError as exc:
+        raise FetchError("connection_error", f"{target.host} ({target.ip}): {exc}") from None

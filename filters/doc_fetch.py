@@ -1,0 +1,133 @@
+"""FetchDocumentImages: download the images of kept documents and join them back in place.
+
+Every image position's URL goes through the safe fetcher (one :class:`engine.fetch.Fetcher` per
+worker, so the stage runs as an actor pool); bodies are resized and stored in ``images`` at their
+position, with the real ``image_widths``/``image_heights``. An image that fails (blocked
+address, robots.txt, X-Robots-Tag, HTTP error, undecodable) is removed from its position and its
+reason recorded in ``metadata.removed_images``. A document left with no image although it had
+some follows ``all_failed``: ``keep_text_only`` (the default) or ``reject``
+(reason ``all_images_failed``).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict
+from typing import Any
+
+import pyarrow as pa
+
+from engine.fetch import Fetcher, FetchPolicy, FetchResult
+from engine.stage import Filter, Resources, set_columns
+from filters.doc_positions import LIST_COLUMNS, image_positions, remove_positions
+from filters.resize import ResizeError, Resizer
+
+POLICIES = ("keep_text_only", "reject")
+
+
+class FetchDocumentImages(Filter):
+    """Fetch, resize and place each document's images (see the module docstring)."""
+
+    name = "doc_fetch"
+    resources = Resources(num_cpus=1, batch_size=32)
+
+    def __init__(
+        self,
+        policy: FetchPolicy | None = None,
+        *,
+        all_failed: str = "keep_text_only",
+        image_size: int = 512,
+        resize_mode: str = "keep_ratio",
+        resize_only_if_bigger: bool = True,
+        encode_format: str = "jpg",
+        encode_quality: int = 90,
+        concurrency: int = 64,
+        name: str | None = None,
+        resources: Resources | None = None,
+    ):
+        super().__init__(name=name, resources=resources)
+        if all_failed not in POLICIES:
+            raise ValueError(f"all_failed={all_failed!r} is not one of {', '.join(POLICIES)}")
+        self.policy = policy or FetchPolicy()
+        self.all_failed = all_failed
+        self.image_size = image_size
+        self.resize_mode = resize_mode
+        self.resize_only_if_bigger = resize_only_if_bigger
+        self.encode_format = encode_format
+        self.encode_quality = encode_quality
+        self.concurrency = concurrency
+        self._resizer = self._make_resizer()  # validates the settings on the driver
+        self._fetcher: Fetcher | None = None
+
+    def _make_resizer(self) -> Resizer:
+        return Resizer(image_size=self.image_size, resize_mode=self.resize_mode,
+                       resize_only_if_bigger=self.resize_only_if_bigger,
+                       encode_format=self.encode_format, encode_quality=self.encode_quality,
+                       max_pixels=self.policy.max_pixels)
+
+    def setup(self) -> None:
+        self._fetcher = Fetcher(self.policy)
+        self._resizer = self._make_resizer()
+
+    def close(self) -> None:
+        """Stop this worker's fetcher (its event loop thread)."""
+        if self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_fetcher"] = None  # a thread and sockets never travel to a worker
+        return state
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "policy": asdict(self.policy)}
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        if self._fetcher is None:
+            self.setup()
+        names = [*LIST_COLUMNS, "metadata"]
+        rows = batch.select(names).to_pylist()
+        wanted = [(d, p) for d, row in enumerate(rows) if row["texts"] is not None
+                  for p in image_positions(row)]
+        resized: dict[int, Any] = {}
+        failures: dict[int, str] = {}
+        lock = threading.Lock()
+
+        def on_result(i: int, result: FetchResult) -> None:
+            if result.content is None:
+                return
+            data, result.content = result.content, None  # originals are not kept
+            try:
+                out = self._resizer(data)
+            except ResizeError as exc:
+                with lock:
+                    failures[i] = str(exc)
+                return
+            with lock:
+                resized[i] = out
+
+        results = self._fetcher.fetch_all([rows[d]["image_urls"][p] for d, p in wanted],
+                                          self.concurrency, on_result)
+        removals: dict[int, dict[int, tuple[str, str | None]]] = {}
+        for i, ((d, p), result) in enumerate(zip(wanted, results, strict=True)):
+            row = rows[d]
+            if row["images"] is None:
+                row["images"] = [None] * len(row["texts"])
+            if i in resized:
+                row["images"][p] = resized[i].data
+                row["image_widths"][p] = resized[i].width
+                row["image_heights"][p] = resized[i].height
+            elif result.reason is not None:
+                removals.setdefault(d, {})[p] = (result.reason, result.detail)
+            else:
+                removals.setdefault(d, {})[p] = (ResizeError.reason, failures.get(i))
+        reasons: list[str | None] = [None] * len(rows)
+        for d, positions in removals.items():
+            had = len(image_positions(rows[d]))
+            rows[d] = remove_positions(rows[d], positions, self.name)
+            if had and not image_positions(rows[d]) and self.all_failed == "reject":
+                reasons[d] = "all_images_failed"
+        batch = set_columns(batch, {n: pa.array([r[n] for r in rows], batch.schema.field(n).type)
+                                    for n in names})
+        return self.verdict(batch, reasons)

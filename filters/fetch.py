@@ -1,0 +1,154 @@
+"""FetchImages: download each pair's image safely, resize it, and record what happened.
+
+Each worker keeps one :class:`engine.fetch.Fetcher` (its DNS answers, robots.txt cache and
+per-host limits) from ``setup()`` on, so the stage runs as an actor pool. A batch's URLs are
+fetched concurrently; each body is resized in a worker thread as soon as it arrives.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import asdict
+from typing import Any
+
+import pyarrow as pa
+
+from engine.fetch import Fetcher, FetchPolicy, FetchResult
+from engine.stage import Filter, Resources, set_columns
+from filters.resize import ResizeError, Resizer
+
+
+class FetchImages(Filter):
+    """Fetch ``url``, resize, and fill ``image`` (re-encoded bytes), ``image_format``,
+    ``width``/``height``, ``orig_width``/``orig_height``, ``sha256`` (of the original bytes),
+    ``status``, ``content_type``, ``final_url``, ``fetch_attempts`` and the consent evidence
+    ``x_robots_tag`` and ``robots_txt``. A URL that fails is rejected with the fetcher's reason
+    (``blocked_address``, ``robots_txt``, ``http_404``, ``too_many_pixels``, ...)."""
+
+    name = "fetch"
+    # Mostly waiting on the network: half a CPU each, so that an actor pool as large as the
+    # worker count still leaves CPUs for reading, the cheap filters and writing. The whole
+    # unit is one batch, so all its URLs are in flight together.
+    resources = Resources(num_cpus=0.5, batch_size=None)
+
+    def __init__(
+        self,
+        policy: FetchPolicy | None = None,
+        *,
+        image_size: int = 256,
+        resize_mode: str = "border",
+        resize_only_if_bigger: bool = False,
+        encode_format: str = "jpg",
+        encode_quality: int = 95,
+        concurrency: int = 64,
+        name: str | None = None,
+        resources: Resources | None = None,
+    ):
+        super().__init__(name=name, resources=resources)
+        self.policy = policy or FetchPolicy()
+        self.image_size = image_size
+        self.resize_mode = resize_mode
+        self.resize_only_if_bigger = resize_only_if_bigger
+        self.encode_format = encode_format
+        self.encode_quality = encode_quality
+        self.concurrency = concurrency
+        self._resizer = self._make_resizer()  # validates the settings now, on the driver
+        self._fetcher: Fetcher | None = None
+
+    def _make_resizer(self) -> Resizer:
+        return Resizer(
+            image_size=self.image_size,
+            resize_mode=self.resize_mode,
+            resize_only_if_bigger=self.resize_only_if_bigger,
+            encode_format=self.encode_format,
+            encode_quality=self.encode_quality,
+            max_pixels=self.policy.max_pixels,
+        )
+
+    def setup(self) -> None:
+        self._fetcher = Fetcher(self.policy)
+        self._resizer = self._make_resizer()
+
+    def close(self) -> None:
+        """Stop this worker's fetcher (its event loop thread)."""
+        if self._fetcher is not None:
+            self._fetcher.close()
+            self._fetcher = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_fetcher"] = None  # a thread and sockets never travel to a worker
+        return state
+
+    def config(self) -> dict[str, Any]:
+        out = super().config()
+        out["policy"] = asdict(self.policy)
+        return out
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        if self._fetcher is None:
+            self.setup()
+        urls = [u or "" for u in batch.column("url").to_pylist()]
+        n = len(urls)
+        rows: list[dict[str, Any] | None] = [None] * n
+        failures: dict[int, str] = {}
+        lock = threading.Lock()
+
+        def on_result(i: int, result: FetchResult) -> None:
+            if result.content is None:
+                return
+            original = result.content
+            result.content = None  # the original bytes are not kept past this point
+            try:
+                resized = self._resizer(original)
+            except ResizeError as exc:
+                with lock:
+                    failures[i] = str(exc)
+                return
+            rows[i] = {
+                "image": resized.data,
+                "image_format": resized.format,
+                "width": resized.width,
+                "height": resized.height,
+                "orig_width": resized.orig_width,
+                "orig_height": resized.orig_height,
+                "sha256": hashlib.sha256(original).hexdigest(),
+            }
+
+        results = self._fetcher.fetch_all(urls, self.concurrency, on_result)
+        reasons: list[str | None] = []
+        details: list[str | None] = []
+        for i, result in enumerate(results):
+            if result.reason is not None:
+                reasons.append(result.reason)
+                details.append(result.detail)
+            elif i in failures:
+                reasons.append(ResizeError.reason)
+                details.append(failures[i])
+            else:
+                reasons.append(None)
+                details.append(None)
+        return self.verdict(_with_columns(batch, results, rows), reasons, details=details)
+
+
+def _with_columns(batch: pa.Table, results: list[FetchResult], rows) -> pa.Table:
+    def col(key: str) -> list:
+        return [r[key] if r is not None else None for r in rows]
+
+    new = {
+        "image": pa.array(col("image"), pa.binary()),
+        "image_format": pa.array(col("image_format"), pa.string()),
+        "width": pa.array(col("width"), pa.int32()),
+        "height": pa.array(col("height"), pa.int32()),
+        "orig_width": pa.array(col("orig_width"), pa.int32()),
+        "orig_height": pa.array(col("orig_height"), pa.int32()),
+        "sha256": pa.array(col("sha256"), pa.string()),
+        "status": pa.array([r.status for r in results], pa.int32()),
+        "content_type": pa.array([r.content_type for r in results], pa.string()),
+        "final_url": pa.array([r.final_url for r in results], pa.string()),
+        "fetch_attempts": pa.array([r.attempts for r in results], pa.int32()),
+        "x_robots_tag": pa.array([r.x_robots_tag for r in results], pa.string()),
+        "robots_txt": pa.array([r.robots for r in results], pa.string()),
+    }
+    return set_columns(batch, new)

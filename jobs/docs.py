@@ -1,0 +1,99 @@
+"""The documents job: WARC files -> main content in reading order, images in place -> consent ->
+document filters -> image filters -> image fetching -> OBELICS-style WebDataset + Parquet shards.
+
+    loomery run jobs/docs.py --input CC-MAIN-....warc.gz --out OUT [--param extract_only=true]
+
+Parameters (``--param key=value``):
+  extract_only      true: WARC -> documents with no filters and no image fetching
+  dedup_urls        keep only the first capture of a URL seen twice (default true)
+  path_prefix       prefix for the lines of ``*.paths(.gz)`` inputs (Common Crawl's)
+  honour_consent    honour noai/noimageai (default true)
+  languages         comma-separated allowed languages (default: any); min_language_score (0.5)
+  min_words, max_words, min_images, max_images      document filters (50, 100000, 0, 30)
+  min_image_side    declared width/height below which an image is dropped (100)
+  fetch_images      false: keep image URLs without fetching (default true)
+  all_failed        keep_text_only or reject: documents whose images all failed
+  allow_hosts, user_agent, timeout, max_bytes, max_redirects, max_pixels, retries,
+  per_host_concurrency, respect_robots, respect_x_robots     the fetcher's, as in the pairs job
+  image_size, resize_mode, encode_format, encode_quality, concurrency, fetch_workers
+  unit_size, samples_per_shard, batch_size
+"""
+
+from engine.fetch import DEFAULT_USER_AGENT, FetchPolicy
+from engine.html.stage import ExtractDocuments
+from engine.job import Job, Params
+from engine.sinks.documents import DocumentSink
+from engine.sources.warc import WarcSource
+from engine.stage import Resources
+from filters.doc_consent import DocumentConsent
+from filters.doc_fetch import FetchDocumentImages
+from filters.doc_images import DocImageFilter
+from filters.doc_text import DocImageCount, DocLanguage, DocQuality, DocWordCount
+from filters.url_dedup import duplicate_url_stages
+
+
+def job(inputs: list[str], out: str, params: Params) -> Job:
+    source = WarcSource(inputs, path_prefix=params.str("path_prefix",
+                                                         "https://data.commoncrawl.org/"))
+    extract = ExtractDocuments(resources=Resources(batch_size=params.int("batch_size", 64)))
+    # every parameter is read whatever the mode, so a misspelt one is always an error
+    filters = [
+        DocumentConsent(honour=params.bool("honour_consent", True)),
+        DocWordCount(min_words=params.int("min_words", 50),
+                     max_words=params.int("max_words", 100_000)),
+        DocLanguage(languages=params.list("languages") or None,
+                    min_score=params.float("min_language_score", 0.5)),
+        DocQuality(),
+        DocImageFilter(min_side=params.int("min_image_side", 100)),
+        DocImageCount(min_images=params.int("min_images", 0),
+                      max_images=params.int("max_images", 30)),
+    ]
+    fetch = [_fetch_stage(params)] if params.bool("fetch_images", True) else []
+    # a URL crawled twice (two WARCs, two captures) has one key: keep its first capture
+    dedup = duplicate_url_stages() if params.bool("dedup_urls", True) else []
+    notes = []
+    if params.bool("extract_only", False):
+        stages = [extract]
+        notes.append("extract_only: no URL dedup, consent, filters or image fetching")
+    else:
+        stages = [*dedup, extract, *filters, *fetch]
+    return Job(
+        name="docs",
+        source=source,
+        stages=stages,
+        sink=DocumentSink(samples_per_shard=params.int("samples_per_shard", 1000)),
+        out=out,
+        unit_size=params.int("unit_size", 1000),
+        notes=notes,
+    )
+
+
+def fetch_policy(params: Params) -> FetchPolicy:
+    """The fetcher's settings from the job's parameters (the same names as the pairs job's;
+    job files import nothing from each other)."""
+    return FetchPolicy(
+        allow_hosts=tuple(params.list("allow_hosts")),
+        user_agent=params.str("user_agent", DEFAULT_USER_AGENT),
+        timeout_s=params.float("timeout", 30.0),
+        max_bytes=params.int("max_bytes", 20 * 1024 * 1024),
+        max_redirects=params.int("max_redirects", 5),
+        max_pixels=params.int("max_pixels", 89_478_485),
+        retries=params.int("retries", 2),
+        per_host_concurrency=params.int("per_host_concurrency", 16),
+        respect_robots=params.bool("respect_robots", True),
+        respect_x_robots=params.bool("respect_x_robots", True),
+    )
+
+
+def _fetch_stage(params: Params) -> FetchDocumentImages:
+    workers = params.int("fetch_workers", 0)
+    return FetchDocumentImages(
+        fetch_policy(params),
+        all_failed=params.str("all_failed", "keep_text_only"),
+        image_size=params.int("image_size", 512),
+        resize_mode=params.str("resize_mode", "keep_ratio"),
+        encode_format=params.str("encode_format", "jpg"),
+        encode_quality=params.int("encode_quality", 90),
+        concurrency=params.int("concurrency", 64),
+        resources=Resources(num_cpus=1, batch_size=32, concurrency=workers or None),
+    )

@@ -1,0 +1,77 @@
+"""The pairs job: URL lists -> one fetch per URL -> resize -> cheap filters -> exact dedup ->
+WebDataset shards.
+
+    loomery run jobs/pairs.py --input urls.parquet --out OUT [--param allow_hosts=127.0.0.1 ...]
+
+Parameters (``--param key=value``):
+  allow_hosts       comma-separated hosts/IPs/CIDRs reachable although private (tests, private
+                    deployments; default: none, so no private address is ever fetched)
+  url_col, caption_col   column names in the lists (default: url/URL, caption/TEXT/text...)
+  image_size, resize_mode, resize_only_if_bigger, encode_format, encode_quality
+                    img2dataset's resize settings (256, border, false, jpg, 95)
+  user_agent, timeout, max_bytes, max_redirects, max_pixels, retries, per_host_concurrency,
+  concurrency (requests in flight per worker), respect_robots, respect_x_robots
+  min_side, max_aspect, min_words, max_chars      cheap filters
+  unit_size, samples_per_shard, fetch_workers (actor pool size), fetch_cpus (CPUs per actor)
+"""
+
+from engine.fetch import DEFAULT_USER_AGENT, FetchPolicy
+from engine.job import Job, Params
+from engine.sinks import WebDatasetSink
+from engine.sources.urls import UrlListSource
+from engine.stage import Resources
+from filters import AspectRatio, CaptionJunk, CaptionLength, ExactDuplicates, ImageSize
+from filters.fetch import FetchImages
+from filters.url_dedup import duplicate_url_stages
+
+
+def fetch_policy(params: Params) -> FetchPolicy:
+    """The fetcher's settings from the job's parameters."""
+    return FetchPolicy(
+        allow_hosts=tuple(params.list("allow_hosts")),
+        user_agent=params.str("user_agent", DEFAULT_USER_AGENT),
+        timeout_s=params.float("timeout", 30.0),
+        max_bytes=params.int("max_bytes", 20 * 1024 * 1024),
+        max_redirects=params.int("max_redirects", 5),
+        max_pixels=params.int("max_pixels", 89_478_485),
+        retries=params.int("retries", 2),
+        per_host_concurrency=params.int("per_host_concurrency", 16),
+        respect_robots=params.bool("respect_robots", True),
+        respect_x_robots=params.bool("respect_x_robots", True),
+    )
+
+
+def job(inputs: list[str], out: str, params: Params) -> Job:
+    workers = params.int("fetch_workers", 0)
+    fetch = FetchImages(
+        fetch_policy(params),
+        image_size=params.int("image_size", 256),
+        resize_mode=params.str("resize_mode", "border"),
+        resize_only_if_bigger=params.bool("resize_only_if_bigger", False),
+        encode_format=params.str("encode_format", "jpg"),
+        encode_quality=params.int("encode_quality", 95),
+        concurrency=params.int("concurrency", 64),
+        resources=Resources(
+            num_cpus=params.float("fetch_cpus", 0.5), concurrency=workers or None
+        ),
+    )
+    return Job(
+        name="pairs",
+        source=UrlListSource(
+            inputs, url_col=params.str("url_col"), caption_col=params.str("caption_col")
+        ),
+        stages=[
+            *duplicate_url_stages(),
+            fetch,
+            ImageSize(min_side=params.int("min_side", 0)),
+            AspectRatio(max=params.float("max_aspect", 100.0)),
+            CaptionJunk(),
+            CaptionLength(
+                min_words=params.int("min_words", 0), max_chars=params.int("max_chars", 4000)
+            ),
+            ExactDuplicates(),
+        ],
+        sink=WebDatasetSink(samples_per_shard=params.int("samples_per_shard", 1000)),
+        out=out,
+        unit_size=params.int("unit_size", 1000),
+    )
