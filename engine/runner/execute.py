@@ -74,12 +74,12 @@ def run_phase(
     ds = ray.data.from_items([{"unit": u.index} for u in units], override_num_blocks=len(units))
     read = ReadUnit(phase, source, by_index, out, decisions)
     ds = ds.map_batches(_as_function(read), batch_size=1, batch_format="pyarrow", compute=tasks)
+    pools = actor_pools(phase.stages, workers, ray.cluster_resources().get("CPU", 1.0))
     for stage in phase.stages:
         res = stage.resources
-        options = {"num_cpus": res.num_cpus, "num_gpus": res.num_gpus or None}
-        options = {k: v for k, v in options.items() if v is not None}
+        options = {k: v for k, v in {"num_cpus": res.num_cpus, "num_gpus": res.num_gpus or None}.items() if v}
         if stage.needs_setup:
-            size = min(filter(None, (res.concurrency, workers))) if (res.concurrency or workers) else 1
+            size, options["num_cpus"] = pools[stage.name]
             ds = ds.map_batches(StageActor, fn_constructor_args=(stage,), batch_size=None,
                                 batch_format="pyarrow", compute=ActorPoolStrategy(size=size), **options)
         else:
@@ -92,6 +92,25 @@ def run_phase(
     for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
         for unit in batch.column("unit").to_pylist():
             on_unit(unit)
+
+
+def actor_pools(stages: list[Stage], workers: int | None, cluster_cpus: float) -> dict[str, tuple[int, float]]:
+    """Actors and CPUs per actor for each setup() stage of a phase.
+
+    Actor pools hold their CPUs for the whole phase, so they may take at most the cluster's CPUs
+    less one (kept for the read and write tasks): pools that took them all would leave units
+    waiting to be read forever. Pools are shrunk, then their per-actor CPU requests, to fit.
+    """
+    budget = max(cluster_cpus - 1.0, cluster_cpus / 2)
+    plans = {}
+    for stage in (s for s in stages if s.needs_setup):
+        wanted = min(filter(None, (stage.resources.concurrency, workers))) if (
+            stage.resources.concurrency or workers) else 1
+        cpus = stage.resources.num_cpus
+        size = max(1, min(wanted, int(budget // cpus) if cpus else wanted))
+        plans[stage.name] = (size, min(cpus, budget / size) if cpus else cpus)
+        budget = max(budget - size * plans[stage.name][1], 0.1)
+    return plans
 
 
 def _as_function(callable_object) -> Callable:

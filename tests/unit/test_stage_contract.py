@@ -117,3 +117,20 @@ def test_params_are_typed_and_typos_are_caught():
     assert params.unused() == ["typo"]
     with pytest.raises(ValueError, match="not an integer"):
         Params.parse(["n=x"]).int("n", 1)
+
+
+def test_actor_pools_leave_a_cpu_for_reading_and_writing():
+    from engine.runner.execute import actor_pools
+
+    class Model(Stage):
+        def __init__(self, name, cpus, concurrency=None):
+            super().__init__(name=name, resources=Resources(num_cpus=cpus, concurrency=concurrency))
+
+        def setup(self):
+            pass
+
+    assert actor_pools([Model("a", 1.0)], workers=2, cluster_cpus=2) == {"a": (1, 1.0)}
+    assert actor_pools([Model("a", 0.5)], workers=2, cluster_cpus=2) == {"a": (2, 0.5)}
+    assert actor_pools([Model("a", 2.0, 4)], workers=None, cluster_cpus=16) == {"a": (4, 2.0)}
+    plans = actor_pools([Model("a", 1.0, 2), Model("b", 1.0, 2)], workers=None, cluster_cpus=2)
+    assert sum(size * cpus for size, cpus in plans.values()) <= 1.5
