@@ -1,0 +1,107 @@
+"""CLIP similarity of each image in a document to its nearest text items (MMC4 style).
+
+MMC4 placed each image next to the sentence it matched best by CLIP similarity. Here every image
+position of a document gets the similarity to its best-matching text item (``image_clip_scores``,
+parallel to ``images``; null at text positions and for undecodable images) and that item's
+position (``image_best_text``). ``doc_clip_max`` is the best image-text score in the document,
+and with ``min_score`` set a document whose images all score below it is rejected
+(``low_clip_score``); a document with no image is kept unscored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from engine.stage import Filter, Resources, set_columns
+from filters.clip import DEFAULT_MODEL, gpu_available
+
+
+class DocClipScore(Filter):
+    """Scores each document image against the document's texts with one open_clip model."""
+
+    name = "doc_clip_score"
+    score_columns = {"doc_clip_max": (-0.1, 0.5)}
+
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        min_score: float | None = None,
+        batch_size: int = 16,
+        num_cpus: float = 1.0,
+        num_gpus: float | None = None,
+        precision: str = "auto",
+        name: str | None = None,
+    ):
+        from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
+        from engine.models.registry import get
+
+        self._spec = get(model)
+        if num_gpus is None:
+            num_gpus = 1.0 if gpu_available() else 0.0
+        super().__init__(name=name, resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size))
+        self.model = model
+        self.min_score = min_score
+        self.precision = precision
+        self._encoder = None
+
+    def models(self) -> list[dict[str, Any]]:
+        return [self._spec.record(self.name)]
+
+    def __getstate__(self) -> dict:
+        # a loaded model stays in its worker: copies sent to other workers load their own
+        return {**self.__dict__, "_encoder": None}
+
+    def setup(self) -> None:
+        from filters.clip_model import ClipEncoder
+
+        device = "cuda" if self.resources.num_gpus > 0 else "cpu"
+        self._encoder = ClipEncoder(
+            self._spec, device=device, precision=self.precision, threads=int(max(1, self.resources.num_cpus))
+        )
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        if self._encoder is None:
+            self.setup()
+        texts_col = batch.column("texts").to_pylist()
+        images_col = batch.column("images").to_pylist()
+        per_image, best_text, doc_max, reasons = [], [], [], []
+        for texts, images in zip(texts_col, images_col, strict=True):
+            scores, best, top = self._score_document(texts or [], images or [])
+            per_image.append(scores)
+            best_text.append(best)
+            doc_max.append(top)
+            low = self.min_score is not None and top is not None and top < self.min_score
+            reasons.append("low_clip_score" if low else None)
+        batch = set_columns(
+            batch,
+            {
+                "image_clip_scores": pa.array(per_image, pa.list_(pa.float32())),
+                "image_best_text": pa.array(best_text, pa.list_(pa.int32())),
+                "doc_clip_max": pa.array(doc_max, pa.float32()),
+            },
+        )
+        bounds = [self.min_score if r else None for r in reasons]
+        return self.verdict(batch, reasons, scores=doc_max, thresholds=bounds)
+
+    def _score_document(self, texts: list, images: list):
+        n = max(len(texts), len(images))
+        scores: list[float | None] = [None] * n
+        best: list[int | None] = [None] * n
+        image_pos = [i for i, data in enumerate(images) if data]
+        text_pos = [i for i, t in enumerate(texts) if t and t.strip()]
+        if not image_pos or not text_pos:
+            return scores, best, None
+        embedded = self._encoder.embed_images([images[i] for i in image_pos])
+        if not embedded.valid.any():
+            return scores, best, None
+        text_emb = self._encoder.embed_texts([texts[i] for i in text_pos])
+        sims = embedded.vectors @ text_emb.T  # (valid images, texts)
+        valid_pos = [p for p, ok in zip(image_pos, embedded.valid, strict=True) if ok]
+        for row, pos in enumerate(valid_pos):
+            j = int(np.argmax(sims[row]))
+            scores[pos], best[pos] = float(sims[row, j]), text_pos[j]
+        return scores, best, float(sims.max())

@@ -1,0 +1,99 @@
+"""A loaded open_clip model that embeds encoded images and texts in batches.
+
+Shared by the CLIP stages (pairs and documents). Decoding and preprocessing happen here, inside
+the worker that holds the model, so that only bytes travel between workers. On a GPU the model
+runs under fp16 (or bf16) autocast; on a CPU in fp32 with ``threads`` intra-op threads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from filters.pixels import BadImage, open_rgb
+
+
+@dataclass
+class ImageEmbeddings:
+    """Unit-norm embeddings of the images that decoded; ``reasons[i]`` is set for the others."""
+
+    vectors: np.ndarray  # (n_valid, dim) float32
+    valid: np.ndarray  # (n,) bool
+    reasons: list[str | None]
+    details: list[str | None]
+
+
+class ClipEncoder:
+    """Embeds images (bytes) and texts with one open_clip model on one device."""
+
+    def __init__(self, spec, *, device: str = "cpu", precision: str = "auto", threads: int = 1):
+        import torch
+
+        from engine.models.loaders import load_open_clip
+
+        if device == "cpu":
+            torch.set_num_threads(max(1, threads))
+        self.torch = torch
+        self.device = torch.device(device)
+        self.bundle = load_open_clip(spec, device=device)
+        if precision == "auto":
+            precision = "fp16" if self.device.type == "cuda" else "fp32"
+        self.precision = precision
+        self._dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision)
+        size = self.bundle.image_size
+        self._draft = (size, size)
+
+    def _autocast(self):
+        if self._dtype is None or self.device.type != "cuda":
+            import contextlib
+
+            return contextlib.nullcontext()
+        return self.torch.autocast("cuda", dtype=self._dtype)
+
+    def embed_images(self, images: list[bytes | None]) -> ImageEmbeddings:
+        """Decode, preprocess and embed ``images``; undecodable ones get a reason instead."""
+        tensors, reasons, details = [], [], []
+        for data in images:
+            try:
+                tensors.append(self.bundle.preprocess(open_rgb(data, draft=self._draft)))
+                reasons.append(None)
+                details.append(None)
+            except BadImage as bad:
+                reasons.append(bad.reason)
+                details.append(bad.detail or None)
+        valid = np.array([r is None for r in reasons], dtype=bool)
+        if not tensors:
+            return ImageEmbeddings(np.zeros((0, 0), np.float32), valid, reasons, details)
+        batch = self.torch.stack(tensors).to(self.device, non_blocking=True)
+        with self.torch.inference_mode(), self._autocast():
+            features = self.bundle.model.encode_image(batch)
+        return ImageEmbeddings(self._normalized(features), valid, reasons, details)
+
+    def embed_texts(self, texts: list[str]) -> np.ndarray:
+        """Unit-norm embeddings of ``texts`` (float32, one row per text)."""
+        if not texts:
+            return np.zeros((0, 0), np.float32)
+        tokens = self.bundle.tokenizer(texts).to(self.device, non_blocking=True)
+        with self.torch.inference_mode(), self._autocast():
+            features = self.bundle.model.encode_text(tokens)
+        return self._normalized(features)
+
+    def _normalized(self, features) -> np.ndarray:
+        features = features.float()
+        features = features / features.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        return features.cpu().numpy()
+
+
+def float16_lists(vectors: np.ndarray, valid: np.ndarray):
+    """A ``list<halffloat>`` Arrow array: one row per entry of ``valid``, null where invalid."""
+    import pyarrow as pa
+
+    n = len(valid)
+    dim = vectors.shape[1] if vectors.size else 0
+    lengths = np.where(valid, dim, 0).astype(np.int32)
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    values = pa.array(vectors.astype(np.float16).reshape(-1), pa.float16())
+    mask = pa.array(~valid)
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
