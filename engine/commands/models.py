@@ -29,8 +29,25 @@ def register(subparsers) -> None:
     pulling.set_defaults(func=run_pull)
 
 
+# Modules that register models besides engine.models.catalog (captioners, verifiers). They
+# are named, not imported, here: the engine does not depend on them.
+CATALOGS = ("engine.models.catalog", "recaption.models", "recaption.crosscheck.models")
+
+
+def load_catalogs() -> None:
+    """Register every known model, so that list and pull see them all."""
+    import importlib
+
+    for name in CATALOGS:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:  # a package left out of a slim install
+            print(f"models: {name} not loaded ({error})", file=sys.stderr)
+
+
 def run_list(args: argparse.Namespace) -> int:
     _use_cache_dir(args.cache_dir)
+    load_catalogs()
     from engine.models import loaders, registry
 
     sets = registry.model_sets()
@@ -55,6 +72,7 @@ def run_list(args: argparse.Namespace) -> int:
 
 def run_pull(args: argparse.Namespace) -> int:
     _use_cache_dir(args.cache_dir)
+    load_catalogs()
     from engine.models import registry
     from engine.models.pull import PullError, pull
 

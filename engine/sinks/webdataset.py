@@ -15,6 +15,21 @@ from schemas import PAIR_SCHEMA
 FORMAT_EXTENSIONS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
 
 
+def image_extension(image: bytes, declared: str | None) -> str:
+    """The member extension for ``image``: its declared format, else what its magic bytes say."""
+    if declared and declared.lower() in FORMAT_EXTENSIONS:
+        return FORMAT_EXTENSIONS[declared.lower()]
+    if image[:3] == b"\xff\xd8\xff":
+        return "jpg"
+    if image[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
+        return "webp"
+    if image[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    return "jpg"
+
+
 def json_rows(table: pa.Table) -> list[dict[str, Any]]:
     """Rows of ``table`` as JSON-ready dicts (binary columns left out)."""
     keep = [f.name for f in table.schema if not pa.types.is_binary(f.type)]
@@ -59,7 +74,7 @@ class WebDatasetSink(Sink):
         json_meta = meta.drop_columns([c for c in self.json_exclude if c in meta.column_names])
         for row, image, fmt in zip(json_rows(json_meta), images, formats, strict=True):
             key = row["key"]
-            tar.add(f"{key}.{FORMAT_EXTENSIONS.get((fmt or '').lower(), 'jpg')}", image)
+            tar.add(f"{key}.{image_extension(image, fmt)}", image)
             tar.add(f"{key}.txt", (row.get("caption") or "").encode("utf-8"))
             tar.add(f"{key}.json", dumps(row))
         tar.close()

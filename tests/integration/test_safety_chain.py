@@ -3,6 +3,7 @@ the manifest names every model and flags the random one."""
 
 import hashlib
 import json
+from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.integration
 PHOTOS = ["hopper.jpg", "flower.jpg", "flower2.jpg", "hopper.png", "flower.webp"]
 
 
-def test_blocklisted_bytes_go_nowhere_and_models_are_recorded(tmp_path, tmp_path_factory, ray_local):
+def test_blocklisted_bytes_go_nowhere_and_models_are_recorded(tmp_path, ray_local):
     folder = corpus("pillow-images")
     images = [(folder / name).read_bytes() for name in PHOTOS]
     blocked = images[1]  # flower.jpg
@@ -73,7 +74,8 @@ def test_blocklisted_bytes_go_nowhere_and_models_are_recorded(tmp_path, tmp_path
     scan = blocked.rindex(b"\xff\xda") + 32
     windows = [blocked[i : i + 64] for i in range(scan, len(blocked) - 64, 1024)]
     assert len(windows) > 10
-    for path in tmp_path_factory.getbasetemp().rglob("*"):
+    logs = Path(ray_local._private.worker._global_node.get_logs_dir_path())
+    for path in [*tmp_path.rglob("*"), *logs.rglob("*")]:  # this run's outputs and every Ray log
         if path.is_file() and not path.is_relative_to(inputs):
             data = path.read_bytes()
             assert not any(w in data for w in windows), f"blocked bytes found in {path}"

@@ -36,3 +36,11 @@ def test_parts_are_cut_by_samples_per_shard_and_are_deterministic(tmp_path):
     assert names[-3:] == [f"{key}.png", f"{key}.txt", f"{key}.json"]
     sidecar = pq.read_table(tmp_path / "a" / parts_a[0].parquet)
     assert "image" not in sidecar.column_names and sidecar.num_rows == 4
+
+
+def test_member_extension_follows_the_bytes_when_the_format_is_unknown():
+    from engine.sinks.webdataset import image_extension
+
+    assert image_extension(b"RIFF\x00\x00\x00\x00WEBPVP8 ", None) == "webp"
+    assert image_extension(b"\x89PNG\r\n\x1a\n....", None) == "png"
+    assert image_extension(b"\xff\xd8\xff\xe0", "png") == "png"  # a declared format wins
