@@ -1,0 +1,188 @@
+"""Signals a duplicate graph is built from: band rows per record, and pair checks per bucket.
+
+Every signal turns a batch into *band rows* (record index, band number, 64-bit band hash and a
+payload to verify with). Two records are candidates when they share a band hash in the same
+band of the same signal; a candidate pair becomes an edge when the signal's check passes:
+
+- ``text``: MinHash LSH over caption shingles; payload = the full signature (uint32 bytes);
+  check = estimated Jaccard >= threshold (or no check: every LSH candidate is an edge).
+- ``image``: 64-bit perceptual hash split into ``max_bits + 1`` bands (pigeonhole: two hashes
+  within ``max_bits`` bits agree exactly on at least one band); payload = the hash; check =
+  Hamming distance <= ``max_bits``.
+- ``embedding``: random-hyperplane LSH over L2-normalised vectors; payload = the vector
+  (float32 bytes); check = cosine similarity >= threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
+from filters.dedup.minhash import MinHasher, jaccard_estimate, sha1_hash32_many, shingle
+
+
+@dataclass
+class BandRows:
+    """Band rows of one batch for one signal: parallel arrays, one entry per (record, band)."""
+
+    row: np.ndarray  # index of the record in the batch
+    band: np.ndarray
+    band_hash: np.ndarray
+    payload: np.ndarray  # (rows, width) uint8: what the check compares (width 0: no check)
+
+
+class TextSignal:
+    """Caption/text near-duplicates by MinHash LSH at a Jaccard ``threshold``."""
+
+    name = "text"
+
+    def __init__(
+        self,
+        threshold: float = 0.8,
+        num_perm: int = 128,
+        seed: int = 1,
+        ngram: int = 5,
+        unit: str = "word",
+        verify: bool = True,
+    ):
+        self.threshold, self.ngram, self.unit, self.verify = threshold, ngram, unit, verify
+        self.hasher = MinHasher(num_perm, seed)
+        self.bands, self.rows = lsh_param(threshold, num_perm, verify)
+
+    def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
+        """(signatures, has_shingles) of the texts; texts without shingles get no band rows."""
+        token_lists = [shingle(t, self.ngram, self.unit) for t in texts]
+        counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+        flat = [tok for tokens in token_lists for tok in tokens]
+        sigs = self.hasher.signatures_from_hashes(sha1_hash32_many(flat), counts)
+        return sigs, counts > 0
+
+    def band_rows(self, texts: list[str | None]) -> BandRows:
+        sigs, has = self.signatures(texts)
+        idx = np.flatnonzero(has)
+        hashes = band_hashes(sigs[idx], self.bands, self.rows)
+        row = np.repeat(idx, self.bands)
+        band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
+        width = sigs.shape[1] * 4 if self.verify else 0
+        payload = sigs[row].view(np.uint8)[:, :width]
+        return BandRows(row, band, hashes.reshape(-1), payload)
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Similarity of each pair (estimated Jaccard; 1.0 when not verifying)."""
+        if not self.verify:
+            return np.ones(len(a))
+        return jaccard_estimate(a.view(np.uint32), b.view(np.uint32))
+
+    def passes(self, similarity: np.ndarray) -> np.ndarray:
+        return similarity >= self.threshold if self.verify else np.ones(len(similarity), bool)
+
+
+class ImageSignal:
+    """Image near-duplicates: perceptual hashes within ``max_bits`` Hamming distance.
+
+    The 64 bits are cut into ``max_bits + 1`` bands, so every pair within ``max_bits`` agrees
+    on a whole band (pigeonhole) and no such pair is missed. Bands narrow as ``max_bits`` grows
+    (12 bits: 13 bands of about 5 bits), and a band group then holds about n / 2**5 images,
+    every pair of which is checked: keep ``max_bits`` small (4-6) for collections of millions.
+    pHash moves 0-2 bits under resizing and re-encoding and 4-14 bits under 2-5% crops.
+    """
+
+    name = "image"
+    max_group = 4096  # every pair of a band group is checked (vectorised) up to this size
+
+    def __init__(self, max_bits: int = 12):
+        if not 0 <= max_bits < 64:
+            raise ValueError("max_bits must be in [0, 64)")
+        self.max_bits = max_bits
+        self.threshold = float(max_bits)
+        edges = np.linspace(0, 64, max_bits + 2).round().astype(int)
+        self.spans = list(zip(edges[:-1], edges[1:], strict=True))
+
+    def band_rows_from_hashes(self, hashes: np.ndarray, valid: np.ndarray) -> BandRows:
+        idx = np.flatnonzero(valid)
+        h = hashes[idx].astype(np.uint64)
+        parts = []
+        for lo, hi in self.spans:
+            mask = np.uint64(((1 << (hi - lo)) - 1) << lo)
+            parts.append((h & mask) >> np.uint64(lo))
+        values = np.stack(parts, axis=1) if parts else np.zeros((len(idx), 0), np.uint64)
+        row = np.repeat(idx, len(self.spans))
+        band = np.tile(np.arange(len(self.spans), dtype=np.int32), len(idx))
+        payload = hashes[row].astype("<u8").reshape(-1, 1).view(np.uint8)
+        return BandRows(row, band, values.reshape(-1), payload)
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Hamming distance of each pair of hashes."""
+        return hamming(a.view("<u8")[:, 0], b.view("<u8")[:, 0]).astype(np.float64)
+
+    def passes(self, distance: np.ndarray) -> np.ndarray:
+        return distance <= self.max_bits
+
+
+class EmbeddingSignal:
+    """Embedding near-duplicates: cosine similarity >= ``threshold`` found by random-hyperplane
+    LSH (``bands`` bands of ``rows`` sign bits), verified on the vectors themselves."""
+
+    name = "embedding"
+
+    def __init__(self, threshold: float = 0.95, bands: int = 16, rows: int = 8, seed: int = 0):
+        self.threshold, self.bands, self.rows, self.seed = threshold, bands, rows, seed
+        self._planes: dict[int, np.ndarray] = {}
+
+    def band_rows_from_vectors(self, vectors: np.ndarray, valid: np.ndarray) -> BandRows:
+        idx = np.flatnonzero(valid)
+        v = normalise(vectors[idx].astype(np.float32))
+        dim = v.shape[1]
+        if dim not in self._planes:
+            gen = np.random.default_rng(self.seed)
+            planes = gen.standard_normal((dim, self.bands * self.rows))
+            self._planes[dim] = planes.astype(np.float32)
+        bits = (v @ self._planes[dim]) > 0
+        weights = (1 << np.arange(self.rows)).astype(np.uint64)
+        values = bits.reshape(len(idx), self.bands, self.rows).astype(np.uint64) @ weights
+        row = np.repeat(idx, self.bands)
+        band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
+        payload = np.repeat(v, self.bands, axis=0).view(np.uint8)
+        return BandRows(row, band, values.reshape(-1).astype(np.uint64), payload)
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Cosine similarity of each pair of unit vectors."""
+        return np.sum(a.view(np.float32) * b.view(np.float32), axis=1).astype(np.float64)
+
+    def passes(self, cosine: np.ndarray) -> np.ndarray:
+        return cosine >= self.threshold
+
+
+def normalise(v: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit L2 norm (zero rows stay zero)."""
+    norm = np.linalg.norm(v, axis=1, keepdims=True)
+    return v / np.where(norm == 0, 1, norm)
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bit distance between two arrays of 64-bit hashes."""
+    x = np.bitwise_xor(a.astype(np.uint64), b.astype(np.uint64))
+    return np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+
+
+def verified_pairs(
+    signal,
+    band: np.ndarray,
+    band_hash: np.ndarray,
+    ids: np.ndarray,
+    payload: np.ndarray,
+    max_group: int = 64,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(id pairs, similarity) of the candidate pairs (records sharing a band hash in a band)
+    that pass the signal's check. ``payload[i]`` belongs to the record ``ids[i]``."""
+    pairs = group_pairs(band, band_hash, ids, max_group=max_group)
+    if not len(pairs):
+        return pairs, np.zeros(0)
+    uniq, first = np.unique(ids, return_index=True)
+    pa_ = payload[first[np.searchsorted(uniq, pairs[:, 0])]]
+    pb_ = payload[first[np.searchsorted(uniq, pairs[:, 1])]]
+    sim = signal.check(np.ascontiguousarray(pa_), np.ascontiguousarray(pb_))
+    ok = signal.passes(sim)
+    return pairs[ok], sim[ok]

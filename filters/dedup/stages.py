@@ -1,0 +1,327 @@
+"""Global dedup stages for jobs: one duplicate graph across captions, images and embeddings.
+
+``NearDuplicates`` emits band rows for each signal (see :mod:`filters.dedup.signals`) in
+``signature``; ``decide`` finds and verifies candidate pairs inside one bucket; ``combine``
+joins every signal's edges into one graph on the driver (memory proportional to the edges) and
+keeps one record per connected component. Rejected records carry ``dup_of`` (their keeper's key)
+and ``dup_cluster``; keepers of a cluster get ``dup_cluster`` too (rows with a null reason).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from engine import columns as C
+from engine.stage import GlobalStage, Resources
+from filters.dedup.graph import KEEP_POLICIES, cluster_nodes
+from filters.dedup.lsh import bucket_of
+from filters.dedup.minhash import sha1_hash32_many
+from filters.dedup.phash import phash_many
+from filters.dedup.signals import (
+    BandRows,
+    EmbeddingSignal,
+    ImageSignal,
+    TextSignal,
+    verified_pairs,
+)
+
+REASON = "near_duplicate"
+EDGE_SCHEMA = pa.schema(
+    [
+        ("key", pa.string()),
+        ("other", pa.string()),
+        ("seq", pa.int64()),
+        ("other_seq", pa.int64()),
+        ("pri", pa.float64()),
+        ("other_pri", pa.float64()),
+        ("signal", pa.string()),
+        ("similarity", pa.float64()),
+    ]
+)
+
+
+class UrlSetSignal:
+    """OBELICS' "same set of image URLs": documents whose sets of image URLs are equal (and not
+    empty) are duplicates. One band whose hash is a hash of the sorted URL set; no check."""
+
+    name = "urlset"
+    threshold = 1.0
+
+    def band_rows_from_lists(self, url_lists: list[list[str] | None]) -> BandRows:
+        rows, hashes = [], []
+        for i, urls in enumerate(url_lists):
+            found = sorted({u for u in urls or [] if u})
+            if found:
+                rows.append(i)
+                hashes.append("\n".join(found).encode())
+        h = sha1_hash32_many(hashes).astype(np.uint64)
+        h2 = sha1_hash32_many([b"#" + x for x in hashes]).astype(np.uint64)
+        row = np.asarray(rows, np.int64)
+        band_hash = (h << np.uint64(32)) | h2
+        return BandRows(row, np.zeros(len(row), np.int32), band_hash, np.zeros((len(row), 0), np.uint8))
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.ones(len(a))
+
+    def passes(self, similarity: np.ndarray) -> np.ndarray:
+        return np.ones(len(similarity), bool)
+
+
+class NearDuplicates(GlobalStage):
+    """Near-duplicate records by caption MinHash, image pHash and (optionally) embeddings, in
+    one graph with one keeper per cluster.
+
+    ``text_column``: caption/text column (None: no text signal); ``threshold``: Jaccard bound;
+    ``image``: also hash ``image_column`` (encoded bytes) and join images within
+    ``image_max_bits`` bits; ``embedding_column``: a list<float> column (CLIP) joined at cosine
+    ``embedding_threshold``; ``image_urls_column``: a list<string> column for the OBELICS
+    same-URL-set signal; ``keep``: ``first`` | ``score`` (highest ``score_column``) | ``longest``
+    (longest text).
+    """
+
+    name = "near_duplicates"
+
+    def __init__(
+        self,
+        *,
+        text_column: str | None = "caption",
+        threshold: float = 0.8,
+        num_perm: int = 128,
+        seed: int = 1,
+        ngram: int = 5,
+        shingle_unit: str = "word",
+        verify: bool = True,
+        image: bool = True,
+        image_column: str = "image",
+        image_max_bits: int = 12,
+        embedding_column: str | None = None,
+        embedding_threshold: float = 0.95,
+        image_urls_column: str | None = None,
+        keep: str = "first",
+        score_column: str | None = None,
+        buckets: int = 16,
+        name: str | None = None,
+        resources: Resources | None = None,
+    ):
+        super().__init__(name=name, resources=resources)
+        if keep not in KEEP_POLICIES:
+            raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {keep!r}")
+        if keep == "score" and not score_column:
+            raise ValueError("keep='score' needs score_column")
+        self.text_column, self.threshold, self.num_perm = text_column, threshold, num_perm
+        self.seed, self.ngram, self.shingle_unit, self.verify = seed, ngram, shingle_unit, verify
+        self.image, self.image_column, self.image_max_bits = image, image_column, image_max_bits
+        self.embedding_column, self.embedding_threshold = embedding_column, embedding_threshold
+        self.image_urls_column = image_urls_column
+        self.keep, self.score_column, self.buckets = keep, score_column, buckets
+        self._signals = {}
+        if text_column:
+            self._signals["text"] = TextSignal(threshold, num_perm, seed, ngram, shingle_unit, verify)
+        if image:
+            self._signals["image"] = ImageSignal(image_max_bits)
+        if embedding_column:
+            self._signals["embedding"] = EmbeddingSignal(embedding_threshold)
+        if image_urls_column:
+            self._signals["urlset"] = UrlSetSignal()
+
+    # phase 1 -------------------------------------------------------------------------------
+    def _texts(self, batch: pa.Table) -> list[str | None]:
+        column = batch[self.text_column].combine_chunks()
+        if pa.types.is_list(column.type) or pa.types.is_large_list(column.type):
+            # Documents: the text of all their paragraphs.
+            return [" ".join(t for t in texts if t) if texts else None for texts in column.to_pylist()]
+        return column.to_pylist()
+
+    def _priority(self, batch: pa.Table) -> np.ndarray:
+        """Per record: smaller is kept first (ties broken by input order)."""
+        if self.keep == "score":
+            score = batch[self.score_column].to_numpy(zero_copy_only=False).astype(np.float64)
+            return -np.nan_to_num(score, nan=-np.inf)
+        if self.keep == "longest" and self.text_column:
+            return -np.array([len(t or "") for t in self._texts(batch)], np.float64)
+        return np.zeros(batch.num_rows)
+
+    def _band_rows(self, batch: pa.Table) -> dict[str, BandRows]:
+        out = {}
+        for name, signal in self._signals.items():
+            if name == "text":
+                out[name] = signal.band_rows(self._texts(batch))
+            elif name == "image" and self.image_column in batch.column_names:
+                hashes, valid = phash_many(batch[self.image_column].to_pylist())
+                out[name] = signal.band_rows_from_hashes(hashes, valid)
+            elif name == "embedding" and self.embedding_column in batch.column_names:
+                column = batch[self.embedding_column].to_pylist()
+                valid = np.array([v is not None and len(v) > 0 for v in column])
+                dim = max((len(v) for v in column if v), default=1)
+                vectors = np.zeros((len(column), dim), np.float32)
+                for i, v in enumerate(column):
+                    if v and len(v) == dim:
+                        vectors[i] = v
+                out[name] = signal.band_rows_from_vectors(vectors, valid)
+            elif name == "urlset":
+                out[name] = signal.band_rows_from_lists(batch[self.image_urls_column].to_pylist())
+        return out
+
+    def signature(self, batch: pa.Table) -> pa.Table:
+        """Band rows: ``key``, ``bucket``, ``signal``, ``band``, ``band_hash``, ``payload``,
+        ``pri`` (and ``_seq``/``_unit`` copied from the batch when present)."""
+        pri = self._priority(batch)
+        seq = batch[C.SEQ].to_numpy(zero_copy_only=False) if C.SEQ in batch.column_names else np.arange(batch.num_rows)
+        tables = []
+        for name, rows in self._band_rows(batch).items():
+            if not len(rows.row):
+                continue
+            signal_code = int(sha1_hash32_many([name.encode()])[0])
+            salt = rows.band.astype(np.int64) + signal_code
+            buckets = bucket_of(rows.band_hash, salt, self.buckets)
+            cols = {
+                "key": batch["key"].take(pa.array(rows.row)),
+                "bucket": pa.array(buckets, pa.int64()),
+                "signal": pa.array([name] * len(rows.row), pa.string()),
+                "band": pa.array(rows.band, pa.int32()),
+                "band_hash": pa.array(rows.band_hash, pa.uint64()),
+                "payload": _binary_rows(rows.payload),
+                "pri": pa.array(pri[rows.row], pa.float64()),
+                C.SEQ: pa.array(np.asarray(seq)[rows.row], pa.int64()),
+            }
+            if C.UNIT in batch.column_names:
+                cols[C.UNIT] = batch[C.UNIT].take(pa.array(rows.row))
+            tables.append(pa.table(cols))
+        if not tables:
+            return _empty_signatures(C.UNIT in batch.column_names)
+        return pa.concat_tables(tables)
+
+    # global step ---------------------------------------------------------------------------
+    def decide(self, signatures: pa.Table) -> pa.Table:
+        """Verified candidate edges among the band rows of one bucket."""
+        edges = []
+        if not signatures.num_rows:
+            return EDGE_SCHEMA.empty_table()
+        keys = signatures["key"].combine_chunks()
+        signal_names = signatures["signal"].to_numpy(zero_copy_only=False)
+        for name in np.unique(signal_names):
+            signal = self._signals.get(str(name))
+            if signal is None:
+                continue
+            take = np.flatnonzero(signal_names == name)
+            sub = signatures.take(pa.array(take))
+            key_ids, key_index = np.unique(
+                keys.take(pa.array(take)).to_numpy(zero_copy_only=False), return_inverse=True
+            )
+            width = len(sub["payload"][0].as_py() or b"")
+            payload = np.frombuffer(b"".join(sub["payload"].to_pylist()), np.uint8).reshape(len(take), width)
+            pairs, sim = verified_pairs(
+                signal,
+                sub["band"].to_numpy(),
+                sub["band_hash"].to_numpy(),
+                key_index.astype(np.int64),
+                payload,
+                max_group=getattr(signal, "max_group", 64),
+            )
+            if not len(pairs):
+                continue
+            uniq, first = np.unique(key_index, return_index=True)
+            seq = sub[C.SEQ].to_numpy()[first]
+            pri = sub["pri"].to_numpy()[first]
+            a, b = np.searchsorted(uniq, pairs[:, 0]), np.searchsorted(uniq, pairs[:, 1])
+            edges.append(
+                pa.table(
+                    {
+                        "key": pa.array(key_ids[pairs[:, 0]], pa.string()),
+                        "other": pa.array(key_ids[pairs[:, 1]], pa.string()),
+                        "seq": pa.array(seq[a], pa.int64()),
+                        "other_seq": pa.array(seq[b], pa.int64()),
+                        "pri": pa.array(pri[a], pa.float64()),
+                        "other_pri": pa.array(pri[b], pa.float64()),
+                        "signal": pa.array([str(name)] * len(pairs), pa.string()),
+                        "similarity": pa.array(sim, pa.float64()),
+                    },
+                    schema=EDGE_SCHEMA,
+                )
+            )
+        return pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
+
+    def combine(self, decisions: list[pa.Table]) -> pa.Table:
+        """One graph over every bucket's edges: rejects with ``dup_of`` and ``dup_cluster``,
+        plus keeper rows (null reason) carrying ``dup_cluster``."""
+        edges = [t for t in decisions if t.num_rows]
+        return clusters_to_decisions(
+            pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table(),
+            self._signals,
+        )
+
+
+def clusters_to_decisions(edges: pa.Table, signals: dict) -> pa.Table:
+    """Decision rows from an edge table (see :data:`EDGE_SCHEMA`)."""
+    a_keys = edges["key"].to_numpy(zero_copy_only=False)
+    b_keys = edges["other"].to_numpy(zero_copy_only=False)
+    nodes, inverse = np.unique(np.concatenate([a_keys, b_keys]), return_inverse=True)
+    n_edges = len(a_keys)
+    a, b = inverse[:n_edges], inverse[n_edges:]
+    seq = np.zeros(len(nodes), np.int64)
+    pri = np.zeros(len(nodes), np.float64)
+    seq[a], seq[b] = edges["seq"].to_numpy(), edges["other_seq"].to_numpy()
+    pri[a], pri[b] = edges["pri"].to_numpy(), edges["other_pri"].to_numpy()
+    rank = np.empty(len(nodes), np.int64)
+    rank[np.lexsort((seq, pri))] = np.arange(len(nodes))
+    clusters = cluster_nodes(a, b, rank)
+    sizes = np.bincount(clusters.cluster, minlength=len(nodes))[clusters.cluster]
+    # Signals that joined each cluster, and each node's best similarity (for people).
+    names = edges["signal"].to_numpy(zero_copy_only=False)
+    via: dict[int, set] = {}
+    for c, name in zip(clusters.cluster[a], names, strict=True):
+        via.setdefault(int(c), set()).add(str(name))
+    sim = edges["similarity"].to_numpy()
+    best = np.full(len(nodes), np.nan)
+    for side in (a, b):
+        np.fmax.at(best, side, sim)
+    dup = clusters.is_duplicate
+    keeper_keys = nodes[clusters.keeper]
+    reason = [REASON if d else None for d in dup]
+    detail = [
+        f"cluster of {s} via {'+'.join(sorted(via[int(c)]))}" if d else None
+        for d, s, c in zip(dup, sizes, clusters.cluster, strict=True)
+    ]
+    thresholds = {name: float(getattr(sig, "threshold", np.nan)) for name, sig in signals.items()}
+    first_signal = [sorted(via[int(c)])[0] for c in clusters.cluster]
+    return pa.table(
+        {
+            "key": pa.array(nodes, pa.string()),
+            "reason": pa.array(reason, pa.string()),
+            "dup_of": pa.array([k if d else None for k, d in zip(keeper_keys, dup, strict=True)], pa.string()),
+            "score": pa.array([float(s) if d else None for s, d in zip(best, dup, strict=True)], pa.float64()),
+            "threshold": pa.array(
+                [thresholds.get(s) if d else None for s, d in zip(first_signal, dup, strict=True)],
+                pa.float64(),
+            ),
+            "detail": pa.array(detail, pa.string()),
+            "dup_cluster": pa.array(keeper_keys, pa.string()),
+            "dup_cluster_size": pa.array(sizes, pa.int64()),
+        }
+    )
+
+
+def _binary_rows(payload: np.ndarray) -> pa.Array:
+    width = payload.shape[1]
+    if width == 0:
+        return pa.array([b""] * len(payload), pa.binary())
+    flat = np.ascontiguousarray(payload).reshape(-1)
+    offsets = np.arange(0, (len(payload) + 1) * width, width, dtype=np.int32)
+    return pa.Array.from_buffers(pa.binary(), len(payload), [None, pa.py_buffer(offsets), pa.py_buffer(flat.tobytes())])
+
+
+def _empty_signatures(with_unit: bool) -> pa.Table:
+    fields = [
+        ("key", pa.string()),
+        ("bucket", pa.int64()),
+        ("signal", pa.string()),
+        ("band", pa.int32()),
+        ("band_hash", pa.uint64()),
+        ("payload", pa.binary()),
+        ("pri", pa.float64()),
+        (C.SEQ, pa.int64()),
+    ]
+    if with_unit:
+        fields.append((C.UNIT, pa.int64()))
+    return pa.schema(fields).empty_table()
