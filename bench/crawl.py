@@ -174,8 +174,10 @@ def run_baseline(python: str, url_list: Path, out: Path, args) -> dict:
 
 def run_ours(url_list: Path, out: Path, args, extra: dict | None = None) -> dict:
     from engine.job import Params
+    from engine.jobfile import load_job_module
     from engine.runner import run_job
-    from jobs.pairs import job
+
+    job = load_job_module("pairs").job
 
     params = Params({
         "allow_hosts": "127.0.0.1", "image_size": str(args.image_size),

@@ -114,6 +114,7 @@ class FetchImages(Filter):
                 "orig_width": resized.orig_width,
                 "orig_height": resized.orig_height,
                 "sha256": hashlib.sha256(original).hexdigest(),
+                "md5": hashlib.md5(original, usedforsecurity=False).hexdigest(),
             }
 
         results = self._fetcher.fetch_all(urls, self.concurrency, on_result)
@@ -144,6 +145,7 @@ def _with_columns(batch: pa.Table, results: list[FetchResult], rows) -> pa.Table
         "orig_width": pa.array(col("orig_width"), pa.int32()),
         "orig_height": pa.array(col("orig_height"), pa.int32()),
         "sha256": pa.array(col("sha256"), pa.string()),
+        "md5": pa.array(col("md5"), pa.string()),
         "status": pa.array([r.status for r in results], pa.int32()),
         "content_type": pa.array([r.content_type for r in results], pa.string()),
         "final_url": pa.array([r.final_url for r in results], pa.string()),

@@ -25,11 +25,17 @@ from engine.job import Job, Params
 from engine.sinks.documents import DocumentSink
 from engine.sources.warc import WarcSource
 from engine.stage import Resources
+from filters.clip_docs import DocClipScore
+from filters.dedup import Decontaminate, DropRepeatedImages, NearDuplicates, RepeatedImageUrls
 from filters.doc_consent import DocumentConsent
 from filters.doc_fetch import FetchDocumentImages
 from filters.doc_images import DocImageFilter
 from filters.doc_text import DocImageCount, DocLanguage, DocQuality, DocWordCount
+from filters.model_chain import model_stages, quarantine_stages
+from filters.safety.language import LanguageId
 from filters.url_dedup import duplicate_url_stages
+from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
+from recaption.pipeline import stages_for as recaption_stages
 
 
 def job(inputs: list[str], out: str, params: Params) -> Job:
@@ -51,12 +57,32 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
     fetch = [_fetch_stage(params)] if params.bool("fetch_images", True) else []
     # a URL crawled twice (two WARCs, two captures) has one key: keep its first capture
     dedup = duplicate_url_stages() if params.bool("dedup_urls", True) else []
-    notes = []
+    notes: list[str] = []
+    models = model_stages(params, kind="docs", notes=notes)
+    # DocLanguage above already decides the language; CLIP needs the fetched images
+    text_checks = [s for s in models if not isinstance(s, (LanguageId, DocClipScore))]
+    clip = [s for s in models if isinstance(s, DocClipScore)]
+    recaption = recaption_stages(params, documents=True, notes=notes)
+    crosscheck = crosscheck_stages(params, documents=True, notes=notes if recaption else [])
+    crosscheck = crosscheck if recaption else []  # it checks synthetic captions: none, nothing to do
+    # The blocklist before the fetch (URL lists) and again after it (hash lists need the bytes).
+    quarantine, quarantine_bytes = quarantine_stages(params, kind="docs"), quarantine_stages(params, kind="docs")
+    for stage in quarantine_bytes:
+        stage.name = f"{stage.name}_images"
+    eval_set = params.str("eval_set")
+    decontaminate = [Decontaminate(eval_path=eval_set, text_column="texts", image_column=None)] if eval_set else []
+    dedup_docs = [
+        RepeatedImageUrls(column="image_urls", max_docs=params.int("max_image_repeats", 10)),
+        DropRepeatedImages(),
+        NearDuplicates(name="doc_near_duplicates", text_column="texts", image=False, image_urls_column="image_urls",
+                       threshold=params.float("dedup_threshold", 0.8), keep=params.str("dedup_keep", "longest")),
+    ] if params.bool("dedup", True) else []
     if params.bool("extract_only", False):
         stages = [extract]
-        notes.append("extract_only: no URL dedup, consent, filters or image fetching")
+        notes[:] = ["extract_only: no URL dedup, consent, filters, models or image fetching"]
     else:
-        stages = [*dedup, extract, *filters, *fetch]
+        stages = [*dedup, extract, *filters, *quarantine, *text_checks, *decontaminate, *dedup_docs, *fetch,
+                  *quarantine_bytes, *clip, *recaption, *crosscheck]
     return Job(
         name="docs",
         source=source,

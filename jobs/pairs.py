@@ -13,6 +13,14 @@ Parameters (``--param key=value``):
   concurrency (requests in flight per worker), respect_robots, respect_x_robots
   min_side, max_aspect, min_words, max_chars      cheap filters
   unit_size, samples_per_shard, fetch_workers (actor pool size), fetch_cpus (CPUs per actor)
+  models            model set: default (real weights, stages skipped with a note when absent)
+                    or test-tiny (tiny random models, labelled as such in the manifest)
+  blocklist_*, languages, pii, toxicity*, nsfw*, faces, ocr, text_max, clip*   model filters
+                    (filters/model_chain.py)
+  dedup (true), dedup_threshold (0.8), dedup_image_bits (12), dedup_keep (first|longest),
+  dedup_buckets (16)               near-duplicates by caption and image, one graph (filters/dedup)
+  eval_set                         an evaluation set to decontaminate against (filters/dedup/decontam.py)
+  recaption*, crosscheck*          synthetic captions and their cross-check (recaption/)
 """
 
 from engine.fetch import DEFAULT_USER_AGENT, FetchPolicy
@@ -21,8 +29,12 @@ from engine.sinks import WebDatasetSink
 from engine.sources.urls import UrlListSource
 from engine.stage import Resources
 from filters import AspectRatio, CaptionJunk, CaptionLength, ExactDuplicates, ImageSize
+from filters.dedup import Decontaminate, NearDuplicates
 from filters.fetch import FetchImages
+from filters.model_chain import model_stages, quarantine_stages
 from filters.url_dedup import duplicate_url_stages
+from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
+from recaption.pipeline import stages_for as recaption_stages
 
 
 def fetch_policy(params: Params) -> FetchPolicy:
@@ -55,21 +67,40 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
             num_cpus=params.float("fetch_cpus", 0.5), concurrency=workers or None
         ),
     )
+    notes: list[str] = []
+    models = model_stages(params, notes=notes)
+    eval_set = params.str("eval_set")
+    decontaminate = [Decontaminate(eval_path=eval_set, text_column="caption", image_column="image")] if eval_set else []
+    near_duplicates = [NearDuplicates(
+        text_column="caption", threshold=params.float("dedup_threshold", 0.8), image=True, image_column="image",
+        image_max_bits=params.int("dedup_image_bits", 12), keep=params.str("dedup_keep", "first"),
+        buckets=params.int("dedup_buckets", 16),
+    )] if params.bool("dedup", True) else []
+    recaption = recaption_stages(params, notes=notes)
+    crosscheck = crosscheck_stages(params, notes=notes if recaption else [])  # reads its params
+    crosscheck = crosscheck if recaption else []  # it checks synthetic captions: none, nothing to do
     return Job(
         name="pairs",
+        notes=notes,
         source=UrlListSource(
             inputs, url_col=params.str("url_col"), caption_col=params.str("caption_col")
         ),
         stages=[
             *duplicate_url_stages(),
             fetch,
+            *quarantine_stages(params),  # the first stage after the bytes arrive
             ImageSize(min_side=params.int("min_side", 0)),
             AspectRatio(max=params.float("max_aspect", 100.0)),
             CaptionJunk(),
             CaptionLength(
                 min_words=params.int("min_words", 0), max_chars=params.int("max_chars", 4000)
             ),
+            *models,
+            *decontaminate,
             ExactDuplicates(),
+            *near_duplicates,
+            *recaption,
+            *crosscheck,
         ],
         sink=WebDatasetSink(samples_per_shard=params.int("samples_per_shard", 1000)),
         out=out,

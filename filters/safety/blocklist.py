@@ -75,11 +75,14 @@ class Blocklist(Filter):
         n = batch.num_rows
         urls = _column(batch, self.url_column, n)
         images = _column(batch, self.image_column, n)
+        # Digests of the bytes as received, when an earlier stage (fetch) resized them since.
+        originals = {k: _column(batch, k, n) for k in ("sha256", "md5")} if self.image_column == "image" else None
         reasons: list[str | None] = [None] * n
         scores: list[float | None] = [None] * n
         details: list[str | None] = [None] * n
         for i in range(n):
-            hit = self._match_urls(urls[i]) or self._match_images(images[i])
+            digests = {k: v[i] for k, v in originals.items()} if originals else {}
+            hit = self._match_urls(urls[i]) or self._match_digests(digests) or self._match_images(images[i])
             if hit is not None:
                 reasons[i], scores[i], details[i] = hit
         return self.verdict(batch, reasons, scores=scores, thresholds=float(self.phash_distance), details=details)
@@ -95,6 +98,13 @@ class Blocklist(Filter):
                 parts = host.split(".")
                 if any(".".join(parts[j:]) in self._domains for j in range(len(parts))):
                     return "blocklist_domain", None, "domain list"
+        return None
+
+    def _match_digests(self, digests: dict) -> tuple[str, float | None, str] | None:
+        if self._sha256 and (digests.get("sha256") or "").lower() in self._sha256:
+            return "blocklist_sha256", None, "sha256 list (bytes as received)"
+        if self._md5 and (digests.get("md5") or "").lower() in self._md5:
+            return "blocklist_md5", None, "md5 list (bytes as received)"
         return None
 
     def _match_images(self, value) -> tuple[str, float | None, str] | None:

@@ -35,8 +35,10 @@ class PhotoSite(HostileSite):
 
 @pytest.mark.integration
 def test_pairs_job_accounts_for_every_url(ray_local, tmp_path):
+    from engine.jobfile import load_job_module
     from engine.runner import run_job
-    from jobs.pairs import job
+
+    job = load_job_module("pairs").job
 
     site = PhotoSite()
     with Server("127.0.0.1", site) as server:
