@@ -17,6 +17,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	$(UV_BOOTSTRAP)
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) --python-preference only-system $(VENV)
 	$(UV) pip install --quiet --python $(BIN)/python -c constraints.txt -e '.[dev]'
+	@# Compile once: with PYTHONDONTWRITEBYTECODE set, every import would compile from source,
+	@# slow enough on a busy machine for Ray's workers to miss their start-up deadlines.
+	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null 2>&1 || true
 	touch $@
 
 demo: $(BIN)/.installed
