@@ -74,16 +74,14 @@ def run_phase(
     ds = ray.data.from_items([{"unit": u.index} for u in units], override_num_blocks=len(units))
     read = ReadUnit(phase, source, by_index, out, decisions)
     ds = ds.map_batches(_as_function(read), batch_size=1, batch_format="pyarrow", compute=tasks)
-    pools = actor_pools(phase.stages, workers, ray.cluster_resources().get("CPU", 1.0))
+    plans = plan_resources(phase.stages, workers, ray.cluster_resources().get("CPU", 1.0))
     for stage in phase.stages:
-        res = stage.resources
-        options = {k: v for k, v in {"num_cpus": res.num_cpus, "num_gpus": res.num_gpus or None}.items() if v}
+        size, cpus = plans[stage.name]
+        options = {"num_cpus": cpus, **({"num_gpus": stage.resources.num_gpus} if stage.resources.num_gpus else {})}
         if stage.needs_setup:
-            size, options["num_cpus"] = pools[stage.name]
             ds = ds.map_batches(StageActor, fn_constructor_args=(stage,), batch_size=None,
                                 batch_format="pyarrow", compute=ActorPoolStrategy(size=size), **options)
         else:
-            size = min(filter(None, (res.concurrency, workers))) if (res.concurrency or workers) else None
             ds = ds.map_batches(functools.partial(run_stage_here, stage), batch_size=None,
                                 batch_format="pyarrow", compute=TaskPoolStrategy(size=size) if size else None,
                                 **options)
@@ -94,22 +92,31 @@ def run_phase(
             on_unit(unit)
 
 
-def actor_pools(stages: list[Stage], workers: int | None, cluster_cpus: float) -> dict[str, tuple[int, float]]:
-    """Actors and CPUs per actor for each setup() stage of a phase.
+def plan_resources(
+    stages: list[Stage], workers: int | None, cluster_cpus: float
+) -> dict[str, tuple[int | None, float]]:
+    """(actors or task parallelism, CPUs each) for every stage of a phase.
 
-    Actor pools hold their CPUs for the whole phase, so they may take at most the cluster's CPUs
-    less one (kept for the read and write tasks): pools that took them all would leave units
-    waiting to be read forever. Pools are shrunk, then their per-actor CPU requests, to fit.
+    Actor pools hold their CPUs for the whole phase. They get the cluster's CPUs less a reserve
+    (one CPU, or half of a smaller cluster) for the tasks that read, filter and write units; if
+    the pools want more, their per-actor CPU requests are scaled down to fit. A task's request
+    is capped at what the pools leave, so that every stage can always be scheduled.
     """
-    budget = max(cluster_cpus - 1.0, cluster_cpus / 2)
-    plans = {}
-    for stage in (s for s in stages if s.needs_setup):
-        wanted = min(filter(None, (stage.resources.concurrency, workers))) if (
-            stage.resources.concurrency or workers) else 1
-        cpus = stage.resources.num_cpus
-        size = max(1, min(wanted, int(budget // cpus) if cpus else wanted))
-        plans[stage.name] = (size, min(cpus, budget / size) if cpus else cpus)
-        budget = max(budget - size * plans[stage.name][1], 0.1)
+    reserve = min(1.0, cluster_cpus / 2)
+    plans: dict[str, tuple[int | None, float]] = {}
+    for stage in stages:
+        res = stage.resources
+        limit = min(filter(None, (res.concurrency, workers))) if (res.concurrency or workers) else None
+        plans[stage.name] = ((limit or 1) if stage.needs_setup else limit, res.num_cpus)
+    actors = [s.name for s in stages if s.needs_setup]
+    demand = sum(plans[n][0] * plans[n][1] for n in actors)
+    scale = min(1.0, (cluster_cpus - reserve) / demand) if demand else 1.0
+    for name in actors:
+        plans[name] = (plans[name][0], plans[name][1] * scale)
+    left = cluster_cpus - sum(plans[n][0] * plans[n][1] for n in actors)
+    for stage in stages:
+        if not stage.needs_setup:
+            plans[stage.name] = (plans[stage.name][0], min(plans[stage.name][1], left))
     return plans
 
 

@@ -60,6 +60,13 @@ class LocalCluster:
                                          f"node{n}.log")
 
     def __enter__(self) -> LocalCluster:
+        try:
+            return self._start_cluster()
+        except BaseException:
+            self.__exit__(None, None, None)  # a failed start must not leave processes behind
+            raise
+
+    def _start_cluster(self) -> LocalCluster:
         self.node_procs: dict[int, subprocess.Popen] = {}
         self.head = self._start(["--head", f"--port={self.port}", "--node-ip-address=127.0.0.1",
                                  "--dashboard-host=127.0.0.1", f"--dashboard-port={self.dashboard_port}",

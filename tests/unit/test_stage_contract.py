@@ -119,8 +119,8 @@ def test_params_are_typed_and_typos_are_caught():
         Params.parse(["n=x"]).int("n", 1)
 
 
-def test_actor_pools_leave_a_cpu_for_reading_and_writing():
-    from engine.runner.execute import actor_pools
+def test_resources_always_leave_room_for_every_stage():
+    from engine.runner.execute import plan_resources
 
     class Model(Stage):
         def __init__(self, name, cpus, concurrency=None):
@@ -129,8 +129,14 @@ def test_actor_pools_leave_a_cpu_for_reading_and_writing():
         def setup(self):
             pass
 
-    assert actor_pools([Model("a", 1.0)], workers=2, cluster_cpus=2) == {"a": (1, 1.0)}
-    assert actor_pools([Model("a", 0.5)], workers=2, cluster_cpus=2) == {"a": (2, 0.5)}
-    assert actor_pools([Model("a", 2.0, 4)], workers=None, cluster_cpus=16) == {"a": (4, 2.0)}
-    plans = actor_pools([Model("a", 1.0, 2), Model("b", 1.0, 2)], workers=None, cluster_cpus=2)
-    assert sum(size * cpus for size, cpus in plans.values()) <= 1.5
+    class Task(Stage):
+        def __call__(self, batch):
+            return batch
+
+    assert plan_resources([Model("a", 1.0)], workers=2, cluster_cpus=2) == {"a": (2, 0.5)}
+    assert plan_resources([Model("a", 0.5)], workers=2, cluster_cpus=2) == {"a": (2, 0.5)}
+    assert plan_resources([Model("a", 2.0, 4)], workers=None, cluster_cpus=16) == {"a": (4, 2.0)}
+    stages = [Model("fetch", 0.5), Model("nsfw", 1.0), Model("clip", 1.0), Task(name="lang")]
+    plans = plan_resources(stages, workers=None, cluster_cpus=2)
+    actors = sum(size * cpus for name, (size, cpus) in plans.items() if name != "lang")
+    assert actors == pytest.approx(1.0) and plans["lang"] == (None, 1.0)
