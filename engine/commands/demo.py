@@ -23,6 +23,7 @@ from engine.stats_table import format_stats
 PAIRS = ["allow_hosts=127.0.0.1", "min_side=64", "max_aspect=3", "min_words=2", "unit_size=50",
          "samples_per_shard=100"]
 DOCS = ["allow_hosts=127.0.0.1", "unit_size=10", "samples_per_shard=50", "min_words=30"]
+SHARED_PARAMS = ("models", "recaption", "crosscheck", "clip", "dedup", "blocklist", "pii", "toxicity")  # both jobs
 
 
 def register(subparsers) -> None:
@@ -31,8 +32,9 @@ def register(subparsers) -> None:
     p.add_argument("--records", type=int, default=300, help="image-text records to generate")
     p.add_argument("--pages", type=int, default=40, help="article pages to generate")
     p.add_argument("--param", action="append", default=[],
-                   help="pairs job parameter key=value (models=test-tiny runs the model stages "
-                        "with tiny random models)")
+                   help="pairs job parameter key=value; models, recaption*, crosscheck*, clip*, dedup*, "
+                        "blocklist*, pii, toxicity* also go to the docs job (models=test-tiny runs the "
+                        "model stages with tiny random models)")
     p.add_argument("--workers", type=int, default=None, help="most tasks/actors at once per stage")
     p.set_defaults(func=main)
 
@@ -50,7 +52,8 @@ def main(args: argparse.Namespace) -> int:
         if _needs_run(docs_out):
             write_documents(site, base_url, out / "pages.warc.gz", args.pages)
             print(f"demo: extracting {args.pages} pages of {out / 'pages.warc.gz'} with jobs/docs.py")
-        _run("docs", out / "pages.warc.gz", docs_out, DOCS, args.workers)
+        shared = [p for p in args.param if p.split("=", 1)[0].startswith(SHARED_PARAMS)]
+        _run("docs", out / "pages.warc.gz", docs_out, DOCS + shared, args.workers)
     print(f"demo: check the shards with `loomery verify {pairs_out}`; look at them with "
           f"`loomery report {pairs_out} -o {out / 'report.html'}`")
     return 0
