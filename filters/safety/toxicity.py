@@ -51,7 +51,14 @@ class Toxicity(Filter):
         if texts:
             from profanity_check import predict_prob  # loads its model once per process
 
-            np.maximum.at(scores, np.array(owners), predict_prob(texts))
+            # A caption scores as itself; a document as the length-weighted share of its text that
+            # reads as toxic, so that one bad line does not condemn a whole page.
+            weights = np.array([len(t) for t in texts], np.float64)
+            owner = np.array(owners)
+            np.add.at(scores, owner, predict_prob(texts) * weights)
+            totals = np.zeros(len(values), np.float64)
+            np.add.at(totals, owner, weights)
+            scores = np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0)
         reasons = ["toxic_text" if self.threshold is not None and s >= self.threshold else None for s in scores]
         batch = set_columns(batch, {"toxicity": pa.array(scores, pa.float32())})
         return self.verdict(batch, reasons, scores=scores, thresholds=self.threshold)

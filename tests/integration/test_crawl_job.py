@@ -51,7 +51,7 @@ def test_pairs_job_accounts_for_every_url(ray_local, tmp_path):
         captions = [f"a garden with red flowers, view {i}" for i in range(len(urls))]
         pq.write_table(pa.table({"url": urls, "caption": captions,
                                  "uid": list(range(len(urls)))}), listing)
-        params = Params({"allow_hosts": "127.0.0.1", "unit_size": "5", "timeout": "30",
+        params = Params({"allow_hosts": "127.0.0.1", "unit_size": "5", "timeout": "30", "dedup": "false",
                          "samples_per_shard": "4"})
         manifest = run_job(job([str(listing)], str(tmp_path / "out"), params), workers=2)
         photo_requests = [p for p in server.requests if p == "/photo/1.jpg"]

@@ -63,8 +63,12 @@ def test_toxicity_scores_profanity_high_and_plain_text_low():
     scores = out.column("toxicity").to_pylist()
     assert scores[0] < 0.3 and scores[1] > 0.8 and scores[2] == 0.0
     assert out.column(C.REJECT_REASON).to_pylist() == [None, "toxic_text", None]
-    docs = pa.table({"texts": pa.array([["a nice day", None, "what the fuck is this shit"]], pa.list_(pa.string()))})
-    assert Toxicity(column="texts")(docs).column("toxicity")[0].as_py() > 0.8
+    clean = "The council opened the new library by the river this morning, and many families visited. " * 4
+    docs = pa.table({"texts": pa.array([["what the fuck is this shit", None, "you stupid fucking idiot"],
+                                        [clean, None, "fuck this", clean]], pa.list_(pa.string()))})
+    scores = Toxicity(column="texts")(docs).column("toxicity").to_pylist()
+    assert scores[0] > 0.8, "a document that is mostly abuse"
+    assert scores[1] < 0.3, "one bad line in a long clean page does not condemn the page"
 
 
 def test_language_identifies_and_filters_captions():
