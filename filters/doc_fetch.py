@@ -12,20 +12,20 @@ some follows ``all_failed``: ``keep_text_only`` (the default) or ``reject``
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict
 from typing import Any
 
 import pyarrow as pa
 
-from engine.fetch import Fetcher, FetchPolicy, FetchResult
-from engine.stage import Filter, Resources, set_columns
+from engine.fetch import FetchPolicy, FetchResult
+from engine.stage import Resources, set_columns
 from filters.doc_positions import LIST_COLUMNS, image_positions, remove_positions
-from filters.resize import ResizeError, Resizer
+from filters.fetch_base import FetchingFilter
+from filters.resize import ResizeError
 
 POLICIES = ("keep_text_only", "reject")
 
 
-class FetchDocumentImages(Filter):
+class FetchDocumentImages(FetchingFilter):
     """Fetch, resize and place each document's images (see the module docstring)."""
 
     name = "doc_fetch"
@@ -45,47 +45,15 @@ class FetchDocumentImages(Filter):
         name: str | None = None,
         resources: Resources | None = None,
     ):
-        super().__init__(name=name, resources=resources)
+        super().__init__(policy, image_size=image_size, resize_mode=resize_mode,
+                         resize_only_if_bigger=resize_only_if_bigger, encode_format=encode_format,
+                         encode_quality=encode_quality, concurrency=concurrency, name=name,
+                         resources=resources)
         if all_failed not in POLICIES:
             raise ValueError(f"all_failed={all_failed!r} is not one of {', '.join(POLICIES)}")
-        self.policy = policy or FetchPolicy()
         self.all_failed = all_failed
-        self.image_size = image_size
-        self.resize_mode = resize_mode
-        self.resize_only_if_bigger = resize_only_if_bigger
-        self.encode_format = encode_format
-        self.encode_quality = encode_quality
-        self.concurrency = concurrency
-        self._resizer = self._make_resizer()  # validates the settings on the driver
-        self._fetcher: Fetcher | None = None
-
-    def _make_resizer(self) -> Resizer:
-        return Resizer(image_size=self.image_size, resize_mode=self.resize_mode,
-                       resize_only_if_bigger=self.resize_only_if_bigger,
-                       encode_format=self.encode_format, encode_quality=self.encode_quality,
-                       max_pixels=self.policy.max_pixels)
-
-    def setup(self) -> None:
-        self._fetcher = Fetcher(self.policy)
-        self._resizer = self._make_resizer()
-
-    def close(self) -> None:
-        """Stop this worker's fetcher (its event loop thread)."""
-        if self._fetcher is not None:
-            self._fetcher.close()
-            self._fetcher = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_fetcher"] = None  # a thread and sockets never travel to a worker
-        return state
-
-    def config(self) -> dict[str, Any]:
-        return {**super().config(), "policy": asdict(self.policy)}
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        if self._fetcher is None:
-            self.setup()
         names = [*LIST_COLUMNS, "metadata"]
         rows = batch.select(names).to_pylist()
         wanted = [(d, p) for d, row in enumerate(rows) if row["texts"] is not None
@@ -107,7 +75,7 @@ class FetchDocumentImages(Filter):
             with lock:
                 resized[i] = out
 
-        results = self._fetcher.fetch_all([rows[d]["image_urls"][p] for d, p in wanted],
+        results = self.fetcher().fetch_all([rows[d]["image_urls"][p] for d, p in wanted],
                                           self.concurrency, on_result)
         removals: dict[int, dict[int, tuple[str, str | None]]] = {}
         for i, ((d, p), result) in enumerate(zip(wanted, results, strict=True)):

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from dataclasses import asdict
 from typing import Any
 
 import pyarrow as pa
 
-from engine.fetch import Fetcher, FetchPolicy, FetchResult
-from engine.stage import Filter, Resources, set_columns
-from filters.resize import ResizeError, Resizer
+from engine.fetch import FetchPolicy, FetchResult
+from engine.stage import Resources, set_columns
+from filters.fetch_base import FetchingFilter
+from filters.resize import ResizeError
 
 
-class FetchImages(Filter):
+class FetchImages(FetchingFilter):
     """Fetch ``url``, resize, and fill ``image`` (re-encoded bytes), ``image_format``,
     ``width``/``height``, ``orig_width``/``orig_height``, ``sha256`` (of the original bytes),
     ``status``, ``content_type``, ``final_url``, ``fetch_attempts`` and the consent evidence
@@ -45,50 +45,12 @@ class FetchImages(Filter):
         name: str | None = None,
         resources: Resources | None = None,
     ):
-        super().__init__(name=name, resources=resources)
-        self.policy = policy or FetchPolicy()
-        self.image_size = image_size
-        self.resize_mode = resize_mode
-        self.resize_only_if_bigger = resize_only_if_bigger
-        self.encode_format = encode_format
-        self.encode_quality = encode_quality
-        self.concurrency = concurrency
-        self._resizer = self._make_resizer()  # validates the settings now, on the driver
-        self._fetcher: Fetcher | None = None
-
-    def _make_resizer(self) -> Resizer:
-        return Resizer(
-            image_size=self.image_size,
-            resize_mode=self.resize_mode,
-            resize_only_if_bigger=self.resize_only_if_bigger,
-            encode_format=self.encode_format,
-            encode_quality=self.encode_quality,
-            max_pixels=self.policy.max_pixels,
-        )
-
-    def setup(self) -> None:
-        self._fetcher = Fetcher(self.policy)
-        self._resizer = self._make_resizer()
-
-    def close(self) -> None:
-        """Stop this worker's fetcher (its event loop thread)."""
-        if self._fetcher is not None:
-            self._fetcher.close()
-            self._fetcher = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_fetcher"] = None  # a thread and sockets never travel to a worker
-        return state
-
-    def config(self) -> dict[str, Any]:
-        out = super().config()
-        out["policy"] = asdict(self.policy)
-        return out
+        super().__init__(policy, image_size=image_size, resize_mode=resize_mode,
+                         resize_only_if_bigger=resize_only_if_bigger, encode_format=encode_format,
+                         encode_quality=encode_quality, concurrency=concurrency, name=name,
+                         resources=resources)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        if self._fetcher is None:
-            self.setup()
         urls = [u or "" for u in batch.column("url").to_pylist()]
         n = len(urls)
         rows: list[dict[str, Any] | None] = [None] * n
@@ -117,7 +79,7 @@ class FetchImages(Filter):
                 "md5": hashlib.md5(original, usedforsecurity=False).hexdigest(),
             }
 
-        results = self._fetcher.fetch_all(urls, self.concurrency, on_result)
+        results = self.fetcher().fetch_all(urls, self.concurrency, on_result)
         reasons: list[str | None] = []
         details: list[str | None] = []
         for i, result in enumerate(results):

@@ -19,7 +19,7 @@ Parameters (``--param key=value``):
   unit_size, samples_per_shard, batch_size
 """
 
-from engine.fetch import DEFAULT_USER_AGENT, FetchPolicy
+from engine.fetch.params import policy_from_params
 from engine.html.stage import ExtractDocuments
 from engine.job import Job, Params
 from engine.sinks.documents import DocumentSink
@@ -94,27 +94,10 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
     )
 
 
-def fetch_policy(params: Params) -> FetchPolicy:
-    """The fetcher's settings from the job's parameters (the same names as the pairs job's;
-    job files import nothing from each other)."""
-    return FetchPolicy(
-        allow_hosts=tuple(params.list("allow_hosts")),
-        user_agent=params.str("user_agent", DEFAULT_USER_AGENT),
-        timeout_s=params.float("timeout", 30.0),
-        max_bytes=params.int("max_bytes", 20 * 1024 * 1024),
-        max_redirects=params.int("max_redirects", 5),
-        max_pixels=params.int("max_pixels", 89_478_485),
-        retries=params.int("retries", 2),
-        per_host_concurrency=params.int("per_host_concurrency", 16),
-        respect_robots=params.bool("respect_robots", True),
-        respect_x_robots=params.bool("respect_x_robots", True),
-    )
-
-
 def _fetch_stage(params: Params) -> FetchDocumentImages:
     workers = params.int("fetch_workers", 0)
     return FetchDocumentImages(
-        fetch_policy(params),
+        policy_from_params(params),
         all_failed=params.str("all_failed", "keep_text_only"),
         image_size=params.int("image_size", 512),
         resize_mode=params.str("resize_mode", "keep_ratio"),

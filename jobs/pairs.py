@@ -23,7 +23,7 @@ Parameters (``--param key=value``):
   recaption*, crosscheck*          synthetic captions and their cross-check (recaption/)
 """
 
-from engine.fetch import DEFAULT_USER_AGENT, FetchPolicy
+from engine.fetch.params import policy_from_params
 from engine.job import Job, Params
 from engine.sinks import WebDatasetSink
 from engine.sources.urls import UrlListSource
@@ -37,26 +37,10 @@ from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
 from recaption.pipeline import stages_for as recaption_stages
 
 
-def fetch_policy(params: Params) -> FetchPolicy:
-    """The fetcher's settings from the job's parameters."""
-    return FetchPolicy(
-        allow_hosts=tuple(params.list("allow_hosts")),
-        user_agent=params.str("user_agent", DEFAULT_USER_AGENT),
-        timeout_s=params.float("timeout", 30.0),
-        max_bytes=params.int("max_bytes", 20 * 1024 * 1024),
-        max_redirects=params.int("max_redirects", 5),
-        max_pixels=params.int("max_pixels", 89_478_485),
-        retries=params.int("retries", 2),
-        per_host_concurrency=params.int("per_host_concurrency", 16),
-        respect_robots=params.bool("respect_robots", True),
-        respect_x_robots=params.bool("respect_x_robots", True),
-    )
-
-
 def job(inputs: list[str], out: str, params: Params) -> Job:
     workers = params.int("fetch_workers", 0)
     fetch = FetchImages(
-        fetch_policy(params),
+        policy_from_params(params),
         image_size=params.int("image_size", 256),
         resize_mode=params.str("resize_mode", "border"),
         resize_only_if_bigger=params.bool("resize_only_if_bigger", False),
