@@ -14,6 +14,7 @@ from PIL import Image
 
 from engine.job import Params
 from engine.keys import url_key
+from engine.verify import verify_output
 
 
 class PhotoSite(HostileSite):
@@ -55,6 +56,7 @@ def test_pairs_job_accounts_for_every_url(ray_local, tmp_path):
                          "samples_per_shard": "4"})
         manifest = run_job(job([str(listing)], str(tmp_path / "out"), params), workers=2)
         photo_requests = [p for p in server.requests if p == "/photo/1.jpg"]
+    assert verify_output(tmp_path / "out") == []  # a URL listed twice shares its key
 
     rejects = pq.read_table(tmp_path / "out" / "rejects").to_pylist()
     assert manifest["totals"] == {"inputs": 15, "kept": 7, "rejected": 8}, [

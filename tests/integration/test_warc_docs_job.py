@@ -13,6 +13,7 @@ import pytest
 from engine.job import Params
 from engine.runner import run_job
 from engine.sources.warc_write import write_warc
+from engine.verify import verify_output
 from schemas.document import check_interleaving
 from tests.conftest import corpus
 from tests.integration.fetch_servers import Server, make_jpeg, reply
@@ -106,6 +107,7 @@ def test_job_fetches_images_into_their_positions(ray_local, site, tmp_path):
                    min_words=20, retries=0, timeout=10)
     totals = manifest["totals"]
     assert totals["inputs"] == len(pages) + 1 == totals["kept"] + totals["rejected"]
+    assert verify_output(tmp_path / "out") == []  # a page captured twice, images and all
     rejected = rejects(tmp_path / "out")
     assert [r["url"].rsplit("/", 1)[-1] for r in rejected if r["reason"] == "duplicate_url"] == [
         pages[2].name]
