@@ -10,8 +10,18 @@ from contextlib import contextmanager, suppress
 import psutil
 
 
+def _memory(process: psutil.Process) -> int:
+    """Proportional set size where Linux gives it: pages shared between processes (Ray's object
+    store is mapped into every worker) are split among them instead of counted in each."""
+    try:
+        return process.memory_full_info().pss
+    except (AttributeError, psutil.AccessDenied):
+        return process.memory_info().rss
+
+
 class PeakRss:
-    """Samples the summed RSS of a process and all its descendants (Ray workers included)."""
+    """Samples the summed memory (PSS, see :func:`_memory`) of a process and all its descendants
+    (Ray workers included)."""
 
     def __init__(self, pid: int, interval: float = 0.2):
         self.pid, self.interval, self.peak = pid, interval, 0
