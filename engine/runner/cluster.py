@@ -34,8 +34,9 @@ def ray_session(address: str | None = None, workers: int | None = None):
     """Use the Ray already initialised in this process, or start one for the duration.
 
     With no address an embedded local Ray starts (``workers`` CPUs, default all); with an
-    address (``auto`` or ``ray://...``/``HOST:PORT``) the process joins that cluster and ships
-    the project as the working directory, so workers import ``engine`` and ``filters``.
+    address the process joins that cluster: from outside (``HOST:PORT``, ``ray://...``) it ships
+    the project as the working directory, so workers import ``engine`` and ``filters``; with
+    ``auto`` (inside the cluster, e.g. a job from ``loomery submit``) the code is already there.
     """
     if ray.is_initialized():
         yield
@@ -45,7 +46,8 @@ def ray_session(address: str | None = None, workers: int | None = None):
                      "log_to_driver": True}
     if address:
         options["address"] = address
-        options["runtime_env"] = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES}
+        if address != "auto":  # joining from outside: ship the code. Inside (a submitted job), it is there.
+            options["runtime_env"] = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES}
     else:
         options["include_dashboard"] = False
         options["num_cpus"] = workers or os.cpu_count()

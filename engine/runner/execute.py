@@ -69,12 +69,14 @@ def run_phase(
     if not units:
         return
     configure_ray_data()
+    nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
+    plans = plan_resources(phase.stages, workers, ray.cluster_resources().get("CPU", 1.0), nodes)
     tasks = TaskPoolStrategy(size=workers) if workers else None
+    io_cpus = plans[IO][1]
     by_index = {u.index: u for u in units}
     ds = ray.data.from_items([{"unit": u.index} for u in units], override_num_blocks=len(units))
     read = ReadUnit(phase, source, by_index, out, decisions)
-    ds = ds.map_batches(_as_function(read), batch_size=1, batch_format="pyarrow", compute=tasks)
-    plans = plan_resources(phase.stages, workers, ray.cluster_resources().get("CPU", 1.0))
+    ds = ds.map_batches(_as_function(read), batch_size=1, batch_format="pyarrow", compute=tasks, num_cpus=io_cpus)
     for stage in phase.stages:
         size, cpus = plans[stage.name]
         options = {"num_cpus": cpus, **({"num_gpus": stage.resources.num_gpus} if stage.resources.num_gpus else {})}
@@ -86,21 +88,26 @@ def run_phase(
                                 batch_format="pyarrow", compute=TaskPoolStrategy(size=size) if size else None,
                                 **options)
     write = WriteUnit(phase, out, sink, order, ranges)
-    ds = ds.map_batches(_as_function(write), batch_size=None, batch_format="pyarrow", compute=tasks)
+    ds = ds.map_batches(_as_function(write), batch_size=None, batch_format="pyarrow", compute=tasks,
+                        num_cpus=io_cpus)
     for batch in ds.iter_batches(batch_size=None, batch_format="pyarrow"):
         for unit in batch.column("unit").to_pylist():
             on_unit(unit)
 
 
+IO = "__read_write__"  # the plan's entry for the tasks that read and write units
+
+
 def plan_resources(
-    stages: list[Stage], workers: int | None, cluster_cpus: float
+    stages: list[Stage], workers: int | None, cluster_cpus: float, nodes: int = 1
 ) -> dict[str, tuple[int | None, float]]:
     """(actors or task parallelism, CPUs each) for every stage of a phase.
 
     Actor pools hold their CPUs for the whole phase. They get the cluster's CPUs less a reserve
     (one CPU, or half of a smaller cluster) for the tasks that read, filter and write units; if
     the pools want more, their per-actor CPU requests are scaled down to fit. A task's request
-    is capped at what the pools leave, so that every stage can always be scheduled.
+    is capped at what the pools leave on one node (pools spread over the nodes), so that every
+    stage can always be scheduled; the read and write tasks get the same cap (entry ``IO``).
     """
     reserve = min(1.0, cluster_cpus / 2)
     plans: dict[str, tuple[int | None, float]] = {}
@@ -113,10 +120,11 @@ def plan_resources(
     scale = min(1.0, (cluster_cpus - reserve) / demand) if demand else 1.0
     for name in actors:
         plans[name] = (plans[name][0], plans[name][1] * scale)
-    left = cluster_cpus - sum(plans[n][0] * plans[n][1] for n in actors)
+    per_node = (cluster_cpus - sum(plans[n][0] * plans[n][1] for n in actors)) / max(1, nodes)
     for stage in stages:
         if not stage.needs_setup:
-            plans[stage.name] = (plans[stage.name][0], min(plans[stage.name][1], left))
+            plans[stage.name] = (plans[stage.name][0], min(plans[stage.name][1], per_node))
+    plans[IO] = (workers, min(1.0, per_node))
     return plans
 
 

@@ -133,10 +133,13 @@ def test_resources_always_leave_room_for_every_stage():
         def __call__(self, batch):
             return batch
 
-    assert plan_resources([Model("a", 1.0)], workers=2, cluster_cpus=2) == {"a": (2, 0.5)}
-    assert plan_resources([Model("a", 0.5)], workers=2, cluster_cpus=2) == {"a": (2, 0.5)}
-    assert plan_resources([Model("a", 2.0, 4)], workers=None, cluster_cpus=16) == {"a": (4, 2.0)}
+    assert plan_resources([Model("a", 1.0)], workers=2, cluster_cpus=2)["a"] == (2, 0.5)
+    assert plan_resources([Model("a", 0.5)], workers=2, cluster_cpus=2)["a"] == (2, 0.5)
+    assert plan_resources([Model("a", 2.0, 4)], workers=None, cluster_cpus=16)["a"] == (4, 2.0)
     stages = [Model("fetch", 0.5), Model("nsfw", 1.0), Model("clip", 1.0), Task(name="lang")]
     plans = plan_resources(stages, workers=None, cluster_cpus=2)
-    actors = sum(size * cpus for name, (size, cpus) in plans.items() if name != "lang")
+    actors = sum(size * cpus for name, (size, cpus) in plans.items() if name in ("fetch", "nsfw", "clip"))
     assert actors == pytest.approx(1.0) and plans["lang"] == (None, 1.0)
+    # two 1-CPU nodes, an actor on each: every task must fit in what one node has left
+    two = plan_resources([Model("tag", 1.0, 2), Task(name="probe")], workers=None, cluster_cpus=2, nodes=2)
+    assert two["tag"] == (2, 0.5) and two["probe"][1] == 0.5 and two["__read_write__"][1] == 0.5
