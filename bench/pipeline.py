@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import subprocess
 import sys
 import tarfile
@@ -102,12 +103,13 @@ def baseline(inputs: Path, out: Path, samples_per_shard: int) -> int:
     return kept
 
 
-def run_ours(inputs: Path, out: Path, workers: int, unit_size: int) -> tuple[float, int, int]:
+def run_ours(inputs: Path, out: Path, workers: int, unit_size: int, store_mb: int = 0) -> tuple[float, int, int]:
     """Time and peak tree RSS of ``loomery run`` on the demo job; returns (seconds, rss, kept)."""
     cmd = [sys.executable, "-m", "engine.cli", "-q", "run", "demo", "--input", str(inputs), "--out", str(out),
            "--workers", str(workers), "--param", f"unit_size={unit_size}", "--param", "samples_per_shard=1000"]
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {**os.environ, **({"LOOMERY_OBJECT_STORE_MB": str(store_mb)} if store_mb else {})}
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     with PeakRss(proc.pid) as rss:
         _, err = proc.communicate()
     seconds = time.perf_counter() - start
@@ -123,13 +125,16 @@ def main() -> None:
     parser.add_argument("--rss-records", type=int, default=200_000, help="0 to skip the RSS growth run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--unit-size", type=int, default=2000)
+    parser.add_argument("--object-store-mb", type=int, default=512,
+                        help="cap on Ray's object store, a cache that otherwise fills to 30%% of memory (0: no cap)")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "loomery-bench"))
     args = parser.parse_args()
     work = Path(args.work)
     small = make_corpus(work / f"corpus-{args.records}", args.records)
-    ours_s, ours_rss, ours_kept = run_ours(small, work / f"ours-{time.time_ns()}", args.workers, args.unit_size)
+    ours_s, ours_rss, ours_kept = run_ours(small, work / f"ours-{time.time_ns()}", args.workers, args.unit_size,
+                                          args.object_store_mb)
     start = time.perf_counter()
-    with PeakRss(__import__("os").getpid()) as base_rss:
+    with PeakRss(os.getpid()) as base_rss:
         base_kept = baseline(small, work / f"baseline-{time.time_ns()}", 1000)
     base_s = time.perf_counter() - start
     result = {
@@ -145,10 +150,12 @@ def main() -> None:
         "peak_rss_mb": round(ours_rss / 2**20),
         "baseline_peak_rss_mb": round(base_rss.peak / 2**20),
         "workers": args.workers,
+        "object_store_mb": args.object_store_mb,
     }
     if args.rss_records:
         big = make_corpus(work / f"corpus-{args.rss_records}", args.rss_records)
-        big_s, big_rss, _ = run_ours(big, work / f"ours-big-{time.time_ns()}", args.workers, args.unit_size)
+        big_s, big_rss, _ = run_ours(big, work / f"ours-big-{time.time_ns()}", args.workers, args.unit_size,
+                                       args.object_store_mb)
         result.update({"rss_records": args.rss_records, "peak_rss_mb_big": round(big_rss / 2**20),
                        "rss_growth": round(big_rss / ours_rss - 1, 3),
                        "ours_big": round(args.rss_records / big_s, 1)})

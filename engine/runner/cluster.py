@@ -51,6 +51,9 @@ def ray_session(address: str | None = None, workers: int | None = None):
     else:
         options["include_dashboard"] = False
         options["num_cpus"] = workers or os.cpu_count()
+        store_mb = os.environ.get("LOOMERY_OBJECT_STORE_MB")  # Ray's default: 30% of memory
+        if store_mb:
+            options["object_store_memory"] = int(store_mb) * 2**20
     _init_with_retry(options, attempts=1 if address else 3)
     try:
         yield
