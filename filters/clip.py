@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from engine.stage import Filter, Resources, set_columns
+from engine.stage import Resources, set_columns
+from filters.clip_model import ClipModelFilter
 
 DEFAULT_MODEL = "clip-vit-b-32-laion2b"
 LAION_THRESHOLD = 0.28
@@ -30,7 +31,7 @@ def gpu_available() -> bool:
     return torch.cuda.is_available()
 
 
-class ClipScore(Filter):
+class ClipScore(ClipModelFilter):
     """Scores each pair with CLIP and rejects those under the (per-language) threshold.
 
     ``model`` is a registered model name (see ``loomery models list``). ``threshold=None`` scores
@@ -83,24 +84,6 @@ class ClipScore(Filter):
         out = super().config()
         out["lang_thresholds"] = dict(self.lang_thresholds)
         return out
-
-    def models(self) -> list[dict[str, Any]]:
-        return [self._spec.record(self.name)]
-
-    def __getstate__(self) -> dict:
-        # a loaded model stays in its worker: copies sent to other workers load their own
-        return {**self.__dict__, "_encoder": None}
-
-    def setup(self) -> None:
-        from filters.clip_model import ClipEncoder
-
-        device = "cuda" if self.resources.num_gpus > 0 else "cpu"
-        self._encoder = ClipEncoder(
-            self._spec,
-            device=device,
-            precision=self.precision,
-            threads=int(max(1, self.resources.num_cpus)),
-        )
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self._encoder is None:

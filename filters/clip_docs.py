@@ -10,16 +10,15 @@ and with ``min_score`` set a document whose images all score below it is rejecte
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyarrow as pa
 
-from engine.stage import Filter, Resources, set_columns
+from engine.stage import Resources, set_columns
 from filters.clip import DEFAULT_MODEL, gpu_available
+from filters.clip_model import ClipModelFilter
 
 
-class DocClipScore(Filter):
+class DocClipScore(ClipModelFilter):
     """Scores each document image against the document's texts with one open_clip model."""
 
     name = "doc_clip_score"
@@ -47,21 +46,6 @@ class DocClipScore(Filter):
         self.min_score = min_score
         self.precision = precision
         self._encoder = None
-
-    def models(self) -> list[dict[str, Any]]:
-        return [self._spec.record(self.name)]
-
-    def __getstate__(self) -> dict:
-        # a loaded model stays in its worker: copies sent to other workers load their own
-        return {**self.__dict__, "_encoder": None}
-
-    def setup(self) -> None:
-        from filters.clip_model import ClipEncoder
-
-        device = "cuda" if self.resources.num_gpus > 0 else "cpu"
-        self._encoder = ClipEncoder(
-            self._spec, device=device, precision=self.precision, threads=int(max(1, self.resources.num_cpus))
-        )
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self._encoder is None:

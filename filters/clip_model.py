@@ -8,9 +8,11 @@ runs under fp16 (or bf16) autocast; on a CPU in fp32 with ``threads`` intra-op t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from engine.stage import Filter
 from filters.pixels import BadImage, open_rgb
 
 
@@ -97,3 +99,22 @@ def float16_lists(vectors: np.ndarray, valid: np.ndarray):
     values = pa.array(vectors.astype(np.float16).reshape(-1), pa.float16())
     mask = pa.array(~valid)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+
+
+class ClipModelFilter(Filter):
+    """What the CLIP stages share: the model spec in ``_spec``, one encoder per worker loaded in
+    ``setup()``, never pickled to other workers. Subclasses set ``_spec``, ``precision`` and
+    ``_encoder = None`` in ``__init__``."""
+
+    def models(self) -> list[dict[str, Any]]:
+        return [self._spec.record(self.name)]
+
+    def __getstate__(self) -> dict:
+        # a loaded model stays in its worker: copies sent to other workers load their own
+        return {**self.__dict__, "_encoder": None}
+
+    def setup(self) -> None:
+        device = "cuda" if self.resources.num_gpus > 0 else "cpu"
+        self._encoder = ClipEncoder(
+            self._spec, device=device, precision=self.precision, threads=int(max(1, self.resources.num_cpus))
+        )

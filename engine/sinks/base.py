@@ -35,3 +35,23 @@ class Sink:
     def config(self) -> dict[str, Any]:
         """The sink's settings, as recorded in the manifest."""
         return {"class": f"{type(self).__module__}.{type(self).__qualname__}"}
+
+
+class ShardedSink(Sink):
+    """A sink that cuts a unit's records into parts of ``samples_per_shard`` and writes each with
+    ``_write_part(chunk, folder, index)``. Columns in ``json_exclude`` stay out of ``.json`` members."""
+
+    def __init__(self, samples_per_shard: int = 1000, json_exclude: tuple[str, ...] = ()):
+        if samples_per_shard < 1:
+            raise ValueError("samples_per_shard must be at least 1")
+        self.samples_per_shard = samples_per_shard
+        self.json_exclude = tuple(json_exclude)
+
+    def write(self, records: pa.Table, folder: str) -> list[ShardPart]:
+        return [
+            self._write_part(records.slice(start, self.samples_per_shard), folder, index)
+            for index, start in enumerate(range(0, records.num_rows, self.samples_per_shard))
+        ]
+
+    def _write_part(self, chunk: pa.Table, folder: str, index: int) -> ShardPart:
+        raise NotImplementedError

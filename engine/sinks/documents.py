@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine.sinks.base import ShardPart, Sink
+from engine.sinks.base import ShardedSink, ShardPart
 from engine.sinks.files import DeterministicTar, write_parquet
 from engine.sinks.webdataset import dumps, json_rows
 from schemas.document import DOCUMENT_SCHEMA
@@ -31,23 +31,11 @@ def image_extension(data: bytes) -> str:
     return "jpg"
 
 
-class DocumentSink(Sink):
+class DocumentSink(ShardedSink):
     """Writes document records (schemas/document.py) ``samples_per_shard`` per tar + Parquet."""
 
     schema = DOCUMENT_SCHEMA
 
-    def __init__(self, samples_per_shard: int = 1000, json_exclude: tuple[str, ...] = ()):
-        if samples_per_shard < 1:
-            raise ValueError("samples_per_shard must be at least 1")
-        self.samples_per_shard = samples_per_shard
-        self.json_exclude = tuple(json_exclude)
-
-    def write(self, records: pa.Table, folder: str) -> list[ShardPart]:
-        parts = []
-        for index, start in enumerate(range(0, records.num_rows, self.samples_per_shard)):
-            parts.append(self._write_part(records.slice(start, self.samples_per_shard), folder,
-                                          index))
-        return parts
 
     def _write_part(self, chunk: pa.Table, folder: str, index: int) -> ShardPart:
         name = f"part-{index:05d}"

@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from engine.sinks.base import ShardPart, Sink
+from engine.sinks.base import ShardedSink, ShardPart
 from engine.sinks.files import DeterministicTar, write_parquet
 from schemas import PAIR_SCHEMA
 
@@ -41,7 +41,7 @@ def dumps(row: dict[str, Any]) -> bytes:
     return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
 
 
-class WebDatasetSink(Sink):
+class WebDatasetSink(ShardedSink):
     """Writes pair records as ``{key}.{jpg|png|webp}``, ``{key}.txt`` (the alt-text caption) and
     ``{key}.json`` (every metadata column), ``samples_per_shard`` records per tar, and each tar's
     records without image bytes as a Parquet sidecar of the same name.
@@ -51,18 +51,6 @@ class WebDatasetSink(Sink):
 
     schema = PAIR_SCHEMA
 
-    def __init__(self, samples_per_shard: int = 1000, json_exclude: tuple[str, ...] = ()):
-        if samples_per_shard < 1:
-            raise ValueError("samples_per_shard must be at least 1")
-        self.samples_per_shard = samples_per_shard
-        self.json_exclude = tuple(json_exclude)
-
-    def write(self, records: pa.Table, folder: str) -> list[ShardPart]:
-        parts = []
-        for index, start in enumerate(range(0, records.num_rows, self.samples_per_shard)):
-            chunk = records.slice(start, self.samples_per_shard)
-            parts.append(self._write_part(chunk, folder, index))
-        return parts
 
     def _write_part(self, chunk: pa.Table, folder: str, index: int) -> ShardPart:
         stem = os.path.join(folder, f"part-{index:05d}")
