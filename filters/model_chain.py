@@ -18,6 +18,8 @@ Parameters read (all optional):
 - ``toxicity_max``: reject text at or above this profanity probability (0.8; ``toxicity=off``);
 - ``nsfw_max``: reject images at or above this NudeNet score (0.5; ``nsfw=off``);
 - ``faces``: ``blur`` (default), ``reject``, ``count`` or ``off``;
+- ``doc_nsfw``: in documents, ``reject`` the document that holds an NSFW image (default) or
+  ``remove`` only the image; faces (reject mode) and too much text remove the image only;
 - ``ocr``: ``on`` to score text-in-image (off by default: it is slow on CPU); ``text_max``;
 - ``model_cpus``: CPUs per model actor (NSFW, OCR, CLIP; default 1; each is its own actor pool);
 - ``clip``: ``off`` to skip; ``clip_min`` (0.28; ignored for random models), ``clip_lang_min``
@@ -49,7 +51,11 @@ def quarantine_stages(params: Params, *, kind: str = "pairs") -> list[Stage]:
 
 
 def model_stages(params: Params, *, kind: str = "pairs", notes: list[str] | None = None) -> list[Stage]:
-    """Language, PII, toxicity, then (pairs) NSFW, faces, OCR and CLIP stages, cheap first."""
+    """Language, PII, toxicity, NSFW, faces, OCR and CLIP stages, cheap first.
+
+    For documents the image stages are :class:`filters.doc_image_models.PerImage` wrappers, named
+    ``doc_nsfw``, ``doc_faces`` and ``doc_text_in_image``, that judge every image of a document.
+    """
     from filters.safety.faces import Faces
     from filters.safety.language import LanguageId
     from filters.safety.nsfw import Nsfw
@@ -68,20 +74,25 @@ def model_stages(params: Params, *, kind: str = "pairs", notes: list[str] | None
     nsfw_max = params.float("nsfw_max", 0.5)
     faces = params.str("faces", "blur")
     ocr, text_max = params.bool("ocr", False), params.str("text_max")
-    if kind == "docs":
-        notes.append("nsfw/faces/ocr stages are not yet wired for documents (pairs only)")
-        return stages + clip_stages(params, notes, kind="docs")
+    doc_nsfw = params.str("doc_nsfw", "reject")
+    if doc_nsfw not in ("reject", "remove"):
+        raise ValueError(f"--param doc_nsfw must be reject or remove, not {doc_nsfw!r}")
     cpus = params.float("model_cpus", 1.0)
+    images: list[Stage] = []
     if params.bool("nsfw", True):
-        stages.append(Nsfw(threshold=nsfw_max, num_cpus=cpus))
+        images.append(Nsfw(threshold=nsfw_max, num_cpus=cpus))
     if faces != "off":
-        stages.append(Faces(mode=faces))
+        images.append(Faces(mode=faces))
     if ocr:
         from filters.ocr import TextInImage
 
-        stages.append(TextInImage(max_ratio=float(text_max) if text_max else None, num_cpus=cpus))
-    stages.extend(clip_stages(params, notes))
-    return stages
+        images.append(TextInImage(max_ratio=float(text_max) if text_max else None, num_cpus=cpus))
+    if kind == "docs":
+        from filters.doc_image_models import PerImage
+
+        rejecting = ("nsfw",) if doc_nsfw == "reject" else ()
+        images = [PerImage(s, document_reasons=rejecting, name=f"doc_{s.name}") for s in images]
+    return stages + images + clip_stages(params, notes, kind=kind)
 
 
 def clip_stages(params: Params, notes: list[str], *, kind: str = "pairs") -> list[Stage]:

@@ -29,6 +29,7 @@ from filters.clip_docs import DocClipScore
 from filters.dedup import Decontaminate, DropRepeatedImages, NearDuplicates, RepeatedImageUrls
 from filters.doc_consent import DocumentConsent
 from filters.doc_fetch import FetchDocumentImages
+from filters.doc_image_models import PerImage
 from filters.doc_images import DocImageFilter
 from filters.doc_text import DocImageCount, DocLanguage, DocQuality, DocWordCount
 from filters.model_chain import model_stages, quarantine_stages
@@ -59,8 +60,11 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
     dedup = duplicate_url_stages() if params.bool("dedup_urls", True) else []
     notes: list[str] = []
     models = model_stages(params, kind="docs", notes=notes)
-    # DocLanguage above already decides the language; CLIP needs the fetched images
-    text_checks = [s for s in models if not isinstance(s, (LanguageId, DocClipScore))]
+    # DocLanguage above already decides the language; image checks and CLIP need the fetched images
+    text_checks = [s for s in models if not isinstance(s, (LanguageId, PerImage, DocClipScore))]
+    image_checks = [s for s in models if isinstance(s, PerImage)] if fetch else []
+    if not fetch and any(isinstance(s, PerImage) for s in models):
+        notes.append("nsfw/faces/ocr skipped: fetch_images=false, so documents carry no image bytes")
     clip = [s for s in models if isinstance(s, DocClipScore)]
     recaption = recaption_stages(params, documents=True, notes=notes)
     crosscheck = crosscheck_stages(params, documents=True, notes=notes if recaption else [])
@@ -82,7 +86,7 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
         notes[:] = ["extract_only: no URL dedup, consent, filters, models or image fetching"]
     else:
         stages = [*dedup, extract, *filters, *quarantine, *text_checks, *decontaminate, *dedup_docs, *fetch,
-                  *quarantine_bytes, *clip, *recaption, *crosscheck]
+                  *quarantine_bytes, *image_checks, *clip, *recaption, *crosscheck]
     return Job(
         name="docs",
         source=source,

@@ -126,7 +126,16 @@ def test_job_fetches_images_into_their_positions(ray_local, site, tmp_path):
         failed += sum(r["reason"] == "http_404" for r in meta["removed_images"])
         if seq["url"].endswith(pages[1].name):
             assert not doc["images"] and meta["consent"]["noimageai"]
+        # NSFW and faces judged every fetched image, each score at its image's position
+        for pos in range(len(seq["texts"])):
+            has_image = pos in doc["images"]
+            assert (seq["image_nsfw_score"][pos] is not None) == has_image
+            assert (seq["image_face_count"][pos] is not None) == has_image
+            if has_image:
+                assert seq["image_nsfw_score"][pos] < 0.5 and seq["image_face_count"][pos] == 0
     assert fetched > 3 and failed > 0
+    used = {(m["stage"], m["name"]) for m in manifest["models"]}
+    assert {("doc_nsfw", "nudenet-320n"), ("doc_faces", "opencv-haar-frontalface")} <= used
 
 
 def test_corpus_warcs_through_the_job_account_for_every_input(ray_local, tmp_path):

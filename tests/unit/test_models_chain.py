@@ -53,14 +53,26 @@ def test_blocklist_only_when_lists_are_given(tmp_path):
     assert stage.name == "blocklist" and "urls=1" in stage.list_sizes
 
 
-def test_docs_get_text_stages_on_texts_and_a_note():
+def test_docs_get_text_stages_on_texts_and_image_stages_per_document_image():
     notes: list[str] = []
-    stages = model_stages(Params({"models": "test-tiny"}), kind="docs", notes=notes)
+    stages = model_stages(Params({"models": "test-tiny", "ocr": "on", "text_max": "0.4"}), kind="docs", notes=notes)
     assert [(s.name, getattr(s, "column", None)) for s in stages] == [
         ("language", "texts"),
         ("pii", "texts"),
         ("toxicity", "texts"),
+        ("doc_nsfw", None),
+        ("doc_faces", None),
+        ("doc_text_in_image", None),
         ("doc_clip_score", None),
     ]
-    assert "documents" in notes[0] and "RANDOM" in notes[1]
+    nsfw, faces, ocr = stages[3:6]
+    assert nsfw.document_reasons == ("nsfw",) and faces.inner.mode == "blur" and ocr.inner.max_ratio == 0.4
+    assert len(notes) == 1 and "RANDOM" in notes[0]
     assert stages[-1].min_score is None
+
+
+def test_docs_nsfw_can_remove_the_image_only():
+    stages = model_stages(Params({"doc_nsfw": "remove", "faces": "off", "clip": "off"}), kind="docs", notes=[])
+    assert [s.name for s in stages][-1] == "doc_nsfw" and stages[-1].document_reasons == ()
+    with pytest.raises(ValueError, match="doc_nsfw"):
+        model_stages(Params({"doc_nsfw": "drop"}), kind="docs", notes=[])
