@@ -21,7 +21,9 @@ COLOURS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220),
            "white": (245, 245, 245), "black": (20, 20, 20)}
 SHAPES = ("circle", "square", "triangle")
 SCENES = ("on a sunny beach", "in a green field", "under a grey sky", "on a wooden table",
-          "in a snowy landscape", "at sunset")
+          "in a snowy landscape", "at sunset", "on a city street", "in a quiet library", "by a mountain lake",
+          "on a kitchen counter", "in a desert at noon", "inside a train station", "on a rainy pavement",
+          "in an autumn forest", "on a stone wall", "at a night market")
 
 
 @dataclass
@@ -36,10 +38,19 @@ def draw_scene(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, 
     w, h = size
     top = np.array([rng.randint(60, 200) for _ in range(3)], dtype=np.float32)
     bottom = np.array([rng.randint(20, 160) for _ in range(3)], dtype=np.float32)
-    ramp = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
-    pixels = top * (1 - ramp) + bottom * ramp + np.zeros((h, w, 3), np.float32)
-    noise = np.random.default_rng(rng.randint(0, 2**31)).normal(0, 6, (h, w, 3))
-    image = Image.fromarray(np.clip(pixels + noise, 0, 255).astype(np.uint8))
+    # the gradient runs in any direction, so that scenes differ in their low frequencies too
+    # (perceptual hashes see those) and not only in their shapes
+    angle = rng.uniform(0, 2 * np.pi)
+    gy, gx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = np.cos(angle) * gx / w + np.sin(angle) * gy / h
+    ramp = ((along - along.min()) / max(float(np.ptp(along)), 1e-6))[:, :, None]
+    pixels = top * (1 - ramp) + bottom * ramp
+    texture = np.random.default_rng(rng.randint(0, 2**31))
+    # soft light and shade: a coarse random field, smoothly upscaled (the low frequencies differ)
+    coarse = Image.fromarray(texture.uniform(0, 255, (5, 5)).astype(np.uint8)).resize((w, h), Image.Resampling.BICUBIC)
+    shade = (np.asarray(coarse, np.float32)[:, :, None] - 128.0) * 0.35
+    noise = texture.normal(0, 6, (h, w, 3))
+    image = Image.fromarray(np.clip(pixels + shade + noise, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(image)
     names = []
     for _ in range(rng.randint(1, 3)):
@@ -53,9 +64,11 @@ def draw_scene(rng: random.Random, size: tuple[int, int]) -> tuple[Image.Image, 
             draw.rectangle(box, fill=COLOURS[colour])
         else:
             draw.polygon([(x, y - r), (x - r, y + r), (x + r, y + r)], fill=COLOURS[colour])
-        names.append(f"a {colour} {shape}")
+        size = "small" if r < min(w, h) / 6 else "large"
+        where = "on the left" if x < w / 3 else "on the right" if x > 2 * w / 3 else "in the middle"
+        names.append(f"a {size} {colour} {shape} {where}")
     listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return image, f"{listed[0].upper()}{listed[1:]} {rng.choice(SCENES)}"
+    return image, f"{listed[0].upper()}{listed[1:]}, {rng.choice(SCENES)}"
 
 
 def encode(image: Image.Image, fmt: str = "JPEG", quality: int = 88) -> bytes:
