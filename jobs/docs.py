@@ -17,6 +17,10 @@ Parameters (``--param key=value``):
   per_host_concurrency, respect_robots, respect_x_robots     the fetcher's, as in the pairs job
   image_size, resize_mode, encode_format, encode_quality, concurrency, fetch_workers
   unit_size, samples_per_shard, batch_size
+  models, blocklist_*, pii, toxicity*, nsfw*, doc_nsfw (reject|remove), faces, ocr, text_max,
+  clip, doc_clip_min    model filters (filters/model_chain.py); NSFW, faces and OCR judge every
+                    fetched image of a document (filters/doc_image_models.py)
+  dedup*, max_image_repeats, eval_set, recaption*, crosscheck*
 """
 
 from engine.fetch.params import policy_from_params
