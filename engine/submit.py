@@ -40,14 +40,19 @@ def entrypoint(job: str, inputs: list[str], out: str, params: list[str], workers
 
 
 def submit(address: str, job: str, inputs: list[str], out: str, params: list[str], *,
-           workers: int | None = None, wait: bool = True, submission_id: str | None = None) -> int:
+           workers: int | None = None, wait: bool = True, submission_id: str | None = None,
+           env: dict[str, str] | None = None) -> int:
     """Submit; with ``wait``, stream the logs and return the job's exit status (0 succeeded,
-    1 failed, 130 stopped); without, print the submission id and return 0."""
+    1 failed, 130 stopped); without, print the submission id and return 0. ``env`` sets
+    environment variables for the job's driver and workers."""
     client = JobSubmissionClient(address)
+    runtime_env = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES}
+    if env:
+        runtime_env["env_vars"] = dict(env)
     job_id = _submit_when_ready(
         client,
         entrypoint=entrypoint(job, inputs, out, params, workers),
-        runtime_env={"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES},
+        runtime_env=runtime_env,
         submission_id=submission_id,
         metadata={"tool": "loomery", "job": Path(job).name},
     )

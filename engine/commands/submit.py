@@ -17,9 +17,17 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=int, default=None, help="most tasks/actors at once per stage")
     p.add_argument("--submission-id", default=None, help="a name for the submission (default: generated)")
     p.add_argument("--no-wait", action="store_true", help="print the submission id and return at once")
+    p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                   help="an environment variable for the job's processes (repeatable), e.g. LOOMERY_MODEL_CACHE=DIR")
     p.set_defaults(func=main)
 
 
 def main(args: argparse.Namespace) -> int:
+    env = {}
+    for item in args.env:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"loomery submit: --env {item!r} is not KEY=VALUE")
+        env[key] = value
     return submit(args.address, args.job, args.input, args.out, args.param, workers=args.workers,
-                  wait=not args.no_wait, submission_id=args.submission_id)
+                  wait=not args.no_wait, submission_id=args.submission_id, env=env)

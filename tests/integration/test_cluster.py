@@ -1,15 +1,20 @@
-"""Against a real Ray head started by the test: `loomery submit` through the Jobs API, and a
-two-node cluster running a job whose actor stage is placed on both nodes."""
+"""Against a real Ray head started by the test: `loomery submit` through the Jobs API, a
+two-node cluster running a job whose actor stage is placed on both nodes, and the pairs job
+crawling a loopback site on two nodes, its driver killed and the job submitted again."""
 
 import json
 import subprocess
 import sys
+import zlib
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from engine.verify import verify_output
 from tests.integration.cluster import LocalCluster
-from tests.integration.runs import demo_corpus
+from tests.integration.fetch_servers import Server, make_jpeg, reply
+from tests.integration.runs import demo_corpus, digests
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -71,3 +76,49 @@ def test_two_nodes_share_an_actor_stage(tmp_path):
     stats = json.loads((tmp_path / "out" / "stats.json").read_text())
     assert len(stats["stages"]["tag"]["nodes"]) == 2, stats["stages"]["tag"]["nodes"]
     assert verify_output(tmp_path / "out") == []
+
+
+THINGS = ("kayak", "lantern", "bicycle", "teapot", "violin", "cactus", "tram", "kite")
+PLACES = ("harbour", "market", "library", "orchard", "station", "bridge")
+
+
+def photo_site(h) -> None:
+    if h.path.startswith("/img/"):
+        reply(h, 200, make_jpeg(200, 150, seed=zlib.crc32(h.path.encode())), {"Content-Type": "image/jpeg"})
+    else:
+        reply(h, 404, b"")
+
+
+def url_list(path, site, count: int):
+    urls = [site.url(f"/img/{i:04d}.jpg") for i in range(count)]
+    captions = [f"photo {i} of a {THINGS[i % 8]} by the {PLACES[i % 6]} taken on day {i * 7 % 31}"
+                for i in range(count)]
+    pq.write_table(pa.table({"url": urls, "caption": captions}), path)
+    return path
+
+
+def test_pairs_job_on_two_nodes_resumes_after_its_driver_is_killed(tmp_path):
+    with Server("127.0.0.1", photo_site) as site, LocalCluster(nodes=2, cpus_per_node=2) as cluster:
+        urls = url_list(tmp_path / "urls.parquet", site, 48)
+        params = ["allow_hosts=127.0.0.1", "fetch_workers=2", "fetch_cpus=1", "unit_size=8",
+                  "samples_per_shard=10", "retries=0"]
+
+        def submit(out, *extra):
+            args = ["submit", "pairs", "--address", cluster.dashboard, "--input", str(urls), "--out", str(out),
+                    *[a for p in params for a in ("--param", p)], *extra]
+            return loomery(args, cluster.env)
+
+        reference = submit(tmp_path / "reference")
+        assert reference.returncode == 0, reference.stderr[-3000:] + cluster.logs()
+        killed = submit(tmp_path / "resumed", "--env", "LOOMERY_FAILPOINT=unit_published:3")
+        assert killed.returncode == 1 and "FAILED" in killed.stderr, killed.stderr[-3000:]
+        assert not (tmp_path / "resumed" / "manifest.json").exists()
+        resumed = submit(tmp_path / "resumed")
+        assert resumed.returncode == 0, resumed.stderr[-3000:] + cluster.logs()
+    assert verify_output(tmp_path / "resumed") == []
+    assert digests(tmp_path / "resumed") == digests(tmp_path / "reference")
+    stats = json.loads((tmp_path / "reference" / "stats.json").read_text())
+    assert stats["totals"]["kept"] > 24
+    # two fetch actors and one NSFW actor of one CPU each cannot fit on one node of two CPUs
+    actor_nodes = set(stats["stages"]["fetch"]["nodes"]) | set(stats["stages"]["nsfw"]["nodes"])
+    assert len(actor_nodes) == 2, {s: stats["stages"][s]["nodes"] for s in ("fetch", "nsfw")}
