@@ -30,6 +30,7 @@ class DocClipScore(ClipModelFilter):
         *,
         min_score: float | None = None,
         batch_size: int = 16,
+        concurrency: int | None = None,
         num_cpus: float = 1.0,
         num_gpus: float | None = None,
         precision: str = "auto",
@@ -41,7 +42,8 @@ class DocClipScore(ClipModelFilter):
         self._spec = get(model)
         if num_gpus is None:
             num_gpus = 1.0 if gpu_available() else 0.0
-        super().__init__(name=name, resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size))
+        super().__init__(name=name, resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size,
+                                                          concurrency=concurrency))
         self.model = model
         self.min_score = min_score
         self.precision = precision

@@ -22,6 +22,10 @@ Parameters read (all optional):
   ``remove`` only the image; faces (reject mode) and too much text remove the image only;
 - ``ocr``: ``on`` to score text-in-image (off by default: it is slow on CPU); ``text_max``;
 - ``model_cpus``: CPUs per model actor (NSFW, OCR, CLIP; default 1; each is its own actor pool);
+  ``model_workers``: actors in the NSFW and OCR pools (default: as many as the CPUs allow);
+- ``clip_gpus``: GPUs per CLIP actor (default 1 when the driver's machine has a GPU, else 0: set
+  it on a cluster whose head has none), ``clip_workers`` (CLIP actors), ``clip_precision``
+  (``auto``: fp16 on GPU, fp32 on CPU; or ``fp16``, ``bf16``, ``fp32``);
 - ``clip``: ``off`` to skip; ``clip_min`` (0.28; ignored for random models), ``clip_lang_min``
   (``en:0.28,de:0.26``), ``clip_top`` (keep this top fraction, DataComp style), ``clip_batch``;
   for documents ``doc_clip_min`` (0.0: reject a document whose best image-text score is below).
@@ -78,15 +82,17 @@ def model_stages(params: Params, *, kind: str = "pairs", notes: list[str] | None
     if doc_nsfw not in ("reject", "remove"):
         raise ValueError(f"--param doc_nsfw must be reject or remove, not {doc_nsfw!r}")
     cpus = params.float("model_cpus", 1.0)
+    workers = params.int("model_workers", 0) or None
     images: list[Stage] = []
     if params.bool("nsfw", True):
-        images.append(Nsfw(threshold=nsfw_max, num_cpus=cpus))
+        images.append(Nsfw(threshold=nsfw_max, num_cpus=cpus, concurrency=workers))
     if faces != "off":
         images.append(Faces(mode=faces))
     if ocr:
         from filters.ocr import TextInImage
 
-        images.append(TextInImage(max_ratio=float(text_max) if text_max else None, num_cpus=cpus))
+        images.append(TextInImage(max_ratio=float(text_max) if text_max else None, num_cpus=cpus,
+                                  concurrency=workers))
     if kind == "docs":
         from filters.doc_image_models import PerImage
 
@@ -112,6 +118,15 @@ def clip_stages(params: Params, notes: list[str], *, kind: str = "pairs") -> lis
     top = params.str("clip_top")
     batch = params.int("clip_batch", 128)
     cpus = params.float("model_cpus", 1.0)
+    gpus = params.str("clip_gpus")
+    pool = {
+        "num_cpus": cpus,
+        "num_gpus": float(gpus) if gpus else None,
+        "concurrency": params.int("clip_workers", 0) or None,
+        "precision": params.str("clip_precision", "auto"),
+    }
+    if pool["precision"] not in ("auto", "fp16", "bf16", "fp32"):
+        raise ValueError(f"--param clip_precision must be auto, fp16, bf16 or fp32, not {pool['precision']!r}")
     spec = model_for(model_set, "clip")
     if not enabled or spec is None:
         notes.append(f"clip_score skipped: {'clip=off' if not enabled else f'model set {model_set} has no CLIP'}")
@@ -128,17 +143,17 @@ def clip_stages(params: Params, notes: list[str], *, kind: str = "pairs") -> lis
         if spec.random_init:
             notes.append(f"doc_clip_score uses {spec.name}: RANDOM weights (test model), scores only")
         min_score = None if spec.random_init else params.float("doc_clip_min", 0.0)
-        return [DocClipScore(spec.name, min_score=min_score, num_cpus=cpus)]
+        return [DocClipScore(spec.name, min_score=min_score, **pool)]
     if spec.random_init:
         notes.append(f"clip_score uses {spec.name}: RANDOM weights (test model), scores only, no CLIP filtering")
-        return [ClipScore(spec.name, threshold=None, batch_size=batch, num_cpus=cpus)]
+        return [ClipScore(spec.name, threshold=None, batch_size=batch, **pool)]
     stages: list[Stage] = [
         ClipScore(
             spec.name,
             threshold=None if top else threshold,
             lang_thresholds=per_lang,
             batch_size=batch,
-            num_cpus=cpus,
+            **pool,
         )
     ]
     if top:

@@ -31,9 +31,11 @@ class TextInImage(Filter):
         max_side: int = 960,
         batch_size: int = 16,
         num_cpus: float = 1.0,
+        concurrency: int | None = None,
         name: str | None = None,
     ):
-        super().__init__(name=name, resources=Resources(num_cpus=num_cpus, batch_size=batch_size))
+        super().__init__(name=name, resources=Resources(num_cpus=num_cpus, batch_size=batch_size,
+                                                        concurrency=concurrency))
         self.max_ratio = max_ratio
         self.max_side = max_side
         self._engine = None

@@ -76,3 +76,15 @@ def test_docs_nsfw_can_remove_the_image_only():
     assert [s.name for s in stages][-1] == "doc_nsfw" and stages[-1].document_reasons == ()
     with pytest.raises(ValueError, match="doc_nsfw"):
         model_stages(Params({"doc_nsfw": "drop"}), kind="docs", notes=[])
+
+
+def test_pool_settings_reach_the_model_stages():
+    params = Params({"models": "test-tiny", "ocr": "on", "model_workers": "3", "clip_workers": "2",
+                     "clip_gpus": "0.5", "clip_precision": "bf16", "faces": "off"})
+    stages = {s.name: s for s in model_stages(params, notes=[])}
+    assert stages["nsfw"].resources.concurrency == 3 and stages["text_in_image"].resources.concurrency == 3
+    clip = stages["clip_score"]
+    assert (clip.resources.concurrency, clip.resources.num_gpus, clip.precision) == (2, 0.5, "bf16")
+    assert params.unused() == []
+    with pytest.raises(ValueError, match="clip_precision"):
+        model_stages(Params({"clip_precision": "fp8"}), notes=[])
