@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import ray
 
 from engine import columns as C
+from filters.dedup.collection_read import iter_parquet_parts, row_groups_of
 
 
 def _publish(table: pa.Table, path: Path, **options) -> None:
@@ -28,8 +29,13 @@ def _publish(table: pa.Table, path: Path, **options) -> None:
 
 
 @ray.remote
-def _sign_chunk(stage, chunk, id_field: str, text_field: str, sig_path: str, ids_path: str) -> int:
-    ids, lengths, rows = stage.read_and_sign(chunk, id_field, text_field)
+def _read_parts(path: str, spans: list[tuple[int, int]], columns: list[str]):
+    yield from iter_parquet_parts(path, spans, columns)  # a streaming generator: one part per chunk
+
+
+@ray.remote
+def _sign_chunk(stage, chunk, id_field: str, text_field: str, sig_path: str, ids_path: str, table=None) -> int:
+    ids, lengths, rows = stage.read_and_sign(chunk, id_field, text_field, table)
     seq = np.arange(chunk.first_seq, chunk.first_seq + len(ids), dtype=np.int64)
     id_array = pa.array(ids) if ids else pa.array([], pa.string())
     if pa.types.is_null(id_array.type):
@@ -38,8 +44,14 @@ def _sign_chunk(stage, chunk, id_field: str, text_field: str, sig_path: str, ids
         pa.table({"seq": seq, "id": id_array, "length": pa.array(lengths, pa.int64())}),
         Path(ids_path),
     )
-    rows = rows.sort_by([("bucket", "ascending"), (C.SEQ, "ascending")])
-    _publish(rows, Path(sig_path), row_group_size=max(1, rows.num_rows // stage.buckets + 1))
+    # Rows come sorted by bucket; one row group per bucket or so. Dictionaries only where
+    # values repeat (trying them on hashes costs time for nothing).
+    _publish(
+        rows,
+        Path(sig_path),
+        row_group_size=max(1, rows.num_rows // stage.buckets + 1),
+        use_dictionary=["bucket", "band", C.UNIT],
+    )
     return rows.num_rows
 
 
@@ -58,13 +70,35 @@ def sign_all(
         files.append(str(sig))
         if not (sig.exists() and ids.exists()):
             pending.append((chunk, str(sig), str(ids)))
+    tables = _shared_reads(pending, [id_field, text_field])
     while pending or in_flight:
         while pending and len(in_flight) < limit:
             chunk, sig, ids = pending.pop(0)
-            in_flight.append(_sign_chunk.remote(stage_ref, chunk, id_field, text_field, sig, ids))
+            parts = tables.pop(chunk.index, None)
+            table = None if parts is None else next(parts)  # waits until the reader yields it
+            in_flight.append(_sign_chunk.remote(stage_ref, chunk, id_field, text_field, sig, ids, table))
         done, in_flight = ray.wait(in_flight, num_returns=1)
         ray.get(done)
     return files
+
+
+def _shared_reads(pending, columns: list[str]) -> dict:
+    """Chunk index -> the reader whose next part holds its rows, for Parquet chunks that share
+    row groups with other pending chunks: one task reads those row groups once and yields each
+    chunk its part in chunk order (each chunk reading for itself would decode a large row group
+    once per chunk)."""
+    by_groups: dict[tuple, list] = {}
+    for chunk, _, _ in pending:
+        if chunk.path.endswith(".parquet"):
+            key = (chunk.path, row_groups_of(chunk.path, chunk.start, chunk.stop))
+            by_groups.setdefault(key, []).append(chunk)
+    refs = {}
+    for (path, _), chunks in by_groups.items():
+        if len(chunks) < 2:
+            continue
+        reader = _read_parts.remote(path, [(c.start, c.stop) for c in chunks], columns)
+        refs.update((c.index, reader) for c in chunks)
+    return refs
 
 
 def write_results(decisions: pa.Table, chunks, work: Path, out: Path) -> dict:

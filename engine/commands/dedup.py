@@ -82,7 +82,8 @@ def run_dedup(
     from engine.dedup_exec import sign_all, write_results
     from engine.runner.global_step import run_global_stage
     from engine.sources.base import expand_paths
-    from filters.dedup.collection import TextCollectionDedup, plan_chunks
+    from filters.dedup.collection import TextCollectionDedup
+    from filters.dedup.collection_read import plan_chunks
 
     started = time.perf_counter()
     folder = Path(out)

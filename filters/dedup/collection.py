@@ -1,11 +1,14 @@
 """Near-duplicate detection over a text collection (the ``loomery dedup`` command's logic).
 
-The collection is cut into chunks. For each chunk, :func:`sign_chunk` computes MinHash
-signatures and LSH band rows, and saves each document's sorted shingle hashes (and signature)
-beside them, so that verification later touches only candidate documents. ``TextCollectionDedup``
-is a :class:`~engine.stage.GlobalStage`: its ``decide`` finds candidate pairs in one bucket of
-band rows and verifies them by exact Jaccard over the saved shingle hashes (or by the MinHash
-estimate); its ``combine`` builds the duplicate graph and picks one keeper per cluster.
+The collection is cut into chunks. For each chunk, :meth:`~TextCollectionDedup.sign_chunk`
+shingles and hashes the whole chunk at once (:mod:`filters.dedup.shingle_batch`), computes
+MinHash signatures and LSH band rows, and saves the signatures and each document's shingle
+hashes beside them as .npy files, so that verification later maps them and touches only
+candidate documents. ``TextCollectionDedup`` is a :class:`~engine.stage.GlobalStage`: its
+``decide`` finds candidate pairs in one bucket of band rows, keeps those whose first shared band
+is in that bucket (so a pair is checked once, not once per bucket it shares a band in) and
+verifies them by exact Jaccard over the saved shingle hashes (or by the MinHash estimate); its
+``combine`` builds the duplicate graph and picks one keeper per cluster.
 
 Record keys are the documents' global positions (as strings), so duplicate ids in the input
 cannot merge two documents. No Ray here: the command schedules these functions.
@@ -13,117 +16,24 @@ cannot merge two documents. No Ray here: the command schedules these functions.
 
 from __future__ import annotations
 
-import json
 import os
+import shutil
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from engine import columns as C
 from engine.stage import GlobalStage
+from filters.dedup.collection_read import Chunk, read_chunk
 from filters.dedup.graph import KEEP_POLICIES, cluster_nodes
 from filters.dedup.lsh import band_hashes, bucket_of, group_pairs, lsh_param
 from filters.dedup.minhash import MinHasher, jaccard_estimate, sha1_hash32_many, shingle
+from filters.dedup.shingle_batch import word_shingle_hashes
 
 VERIFY_MODES = ("exact", "minhash", "none")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """Rows ``[start, stop)`` of one input file (bytes ``[start, stop)`` of a JSONL file),
-    whose first document is number ``first_seq`` of the collection."""
-
-    index: int
-    path: str
-    start: int
-    stop: int
-    first_seq: int
-    rows: int
-
-
-def plan_chunks(paths: list[str], chunk_rows: int) -> list[Chunk]:
-    """Cut Parquet files by rows and JSONL files by line boundaries into chunks."""
-    chunks: list[Chunk] = []
-    seq = 0
-    for path in paths:
-        if path.endswith(".parquet"):
-            total = pq.ParquetFile(path).metadata.num_rows
-            spans = [(s, min(s + chunk_rows, total), min(chunk_rows, total - s)) for s in range(0, total, chunk_rows)]
-        else:
-            spans = _jsonl_spans(path, chunk_rows)
-        for start, stop, rows in spans:
-            chunks.append(Chunk(len(chunks), path, start, stop, seq, rows))
-            seq += rows
-    return chunks
-
-
-def _jsonl_spans(path: str, chunk_rows: int) -> list[tuple[int, int, int]]:
-    """(byte start, byte stop, lines) spans of ``chunk_rows`` non-empty lines each."""
-    data = np.fromfile(path, dtype=np.uint8)
-    ends = np.flatnonzero(data == 10) + 1
-    if len(data) and data[-1] != 10:
-        ends = np.append(ends, len(data))
-    starts = np.r_[0, ends[:-1]]
-    non_empty = ends - starts > 1
-    starts, ends = starts[non_empty], ends[non_empty]
-    return [
-        (
-            int(starts[i]),
-            int(ends[min(i + chunk_rows, len(ends)) - 1]),
-            min(chunk_rows, len(ends) - i),
-        )
-        for i in range(0, len(ends), chunk_rows)
-    ]
-
-
-def read_chunk(chunk: Chunk, id_field: str, text_field: str) -> tuple[list, list[str | None]]:
-    """(ids, texts) of a chunk's documents, in input order. A line that is not a JSON object
-    keeps its place with a None id and text (so it can never be a duplicate)."""
-    if chunk.path.endswith(".parquet"):
-        table = _read_rows(chunk.path, chunk.start, chunk.stop, [id_field, text_field])
-        return table[id_field].to_pylist(), [_text(t) for t in table[text_field].to_pylist()]
-    with open(chunk.path, "rb") as f:
-        f.seek(chunk.start)
-        lines = f.read(chunk.stop - chunk.start).splitlines()
-    ids, texts = [], []
-    for line in lines:
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if not isinstance(record, dict):
-            record = {}
-        ids.append(record.get(id_field))
-        texts.append(_text(record.get(text_field)))
-    return ids, texts
-
-
-def _read_rows(path: str, start: int, stop: int, columns: list[str]) -> pa.Table:
-    """Rows [start, stop) of a Parquet file, reading only the row groups that hold them."""
-    f = pq.ParquetFile(path)
-    groups, first, offset = [], None, 0
-    for g in range(f.metadata.num_row_groups):
-        size = f.metadata.row_group(g).num_rows
-        if offset < stop and offset + size > start:
-            groups.append(g)
-            first = offset if first is None else first
-        offset += size
-    if not groups:
-        return f.schema_arrow.empty_table().select(columns)
-    return f.read_row_groups(groups, columns=columns).slice(start - first, stop - start)
-
-
-def _text(value) -> str | None:
-    if isinstance(value, list):
-        return " ".join(v for v in value if isinstance(v, str)) or None
-    return value if isinstance(value, str) else None
 
 
 class TextCollectionDedup(GlobalStage):
@@ -163,105 +73,127 @@ class TextCollectionDedup(GlobalStage):
             threshold, num_perm, verify != "none", false_positive_weight, false_negative_weight
         )
 
-    def read_and_sign(self, chunk: Chunk, id_field: str, text_field: str):
+    def read_and_sign(self, chunk: Chunk, id_field: str, text_field: str, table: pa.Table | None = None):
         """(ids, lengths, band rows) of one chunk: see :func:`read_chunk`, :meth:`sign_chunk`."""
-        ids, texts = read_chunk(chunk, id_field, text_field)
+        ids, texts = read_chunk(chunk, id_field, text_field, table)
         lengths = [len(t or "") for t in texts]
         return ids, lengths, self.sign_chunk(chunk, texts)
 
-    def _side_file(self, unit: int) -> Path:
-        return Path(self.work_dir) / "shingles" / f"{unit:06d}.npz"
+    def _side_dir(self, unit: int) -> Path:
+        return Path(self.work_dir) / "shingles" / f"{unit:06d}"
 
     def sign_chunk(self, chunk: Chunk, texts: list[str | None]) -> pa.Table:
-        """Band rows of a chunk (key, bucket, band, band_hash, length, _unit, _seq); saves the
-        chunk's shingle hashes and signatures for verification."""
-        token_lists = [shingle(t, self.ngram, self.shingle_unit) for t in texts]
-        counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
-        hv = sha1_hash32_many([tok for tokens in token_lists for tok in tokens])
+        """Band rows of a chunk (bucket, band, band_hash, length, _unit, _seq), sorted by bucket
+        then seq; saves what the verification needs (each document's shingle hashes or
+        signature) beside them."""
+        if self.shingle_unit == "word":
+            hv, counts = word_shingle_hashes(texts, self.ngram)
+        else:
+            token_lists = [shingle(t, self.ngram, self.shingle_unit) for t in texts]
+            counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+            hv = sha1_hash32_many([tok for tokens in token_lists for tok in tokens])
         sigs = MinHasher(self.num_perm, self.seed).signatures_from_hashes(hv, counts)
         self._save_side(chunk.index, chunk.first_seq, hv, counts, sigs)
         idx = np.flatnonzero(counts > 0)
         hashes = band_hashes(sigs[idx], self.bands, self.rows).reshape(-1)
-        row = np.repeat(idx, self.bands)
         band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
-        seq = chunk.first_seq + row
-        lengths = np.array([len(t or "") for t in texts], np.int64)
+        bucket = bucket_of(hashes, band, self.buckets)
+        order = np.argsort(bucket, kind="stable")  # by bucket, then input order as generated
+        row = np.repeat(idx, self.bands)[order]
+        lengths = np.fromiter(map(len, (t or "" for t in texts)), np.int64, len(texts))
         return pa.table(
             {
-                "key": _int_keys(seq),
-                "bucket": pa.array(bucket_of(hashes, band, self.buckets), pa.int64()),
-                "band": pa.array(band, pa.int32()),
-                "band_hash": pa.array(hashes, pa.uint64()),
+                "bucket": pa.array(bucket[order], pa.int64()),
+                "band": pa.array(band[order], pa.int32()),
+                "band_hash": pa.array(hashes[order], pa.uint64()),
                 "length": pa.array(lengths[row], pa.int64()),
                 C.UNIT: pa.array(np.full(len(row), chunk.index), pa.int64()),
-                C.SEQ: pa.array(seq, pa.int64()),
+                C.SEQ: pa.array(chunk.first_seq + row, pa.int64()),
             }
         )
 
     def _save_side(self, unit, first_seq, hv: np.ndarray, counts: np.ndarray, sigs) -> None:
-        # Sorted unique hashes per document, all documents at once.
-        doc = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
-        combined = np.sort((doc << np.uint64(32)) | hv.astype(np.uint64))
-        first = np.ones(len(combined), bool)
-        first[1:] = combined[1:] != combined[:-1]
-        combined = combined[first]
-        hashes = (combined & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-        per_doc = np.bincount((combined >> np.uint64(32)).astype(np.int64), minlength=len(counts))
-        offsets = np.r_[0, np.cumsum(per_doc)]
-        path = self._side_file(unit)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.npz")
-        np.savez(
-            tmp,
-            hashes=hashes,
-            offsets=offsets.astype(np.int64),
-            sigs=sigs,
-            first_seq=first_seq,
-        )
-        os.replace(tmp, path)
+        """``shingles/UNIT/``: first_seq, the signatures and, for exact verification, each
+        document's shingle hashes (hashes, offsets); plain .npy files, so that the global step
+        maps them and reads only the rows of the documents it checks."""
+        arrays = {"first_seq": np.array([first_seq], np.int64), "sigs": sigs}
+        if self.verify == "exact":
+            arrays["hashes"] = hv.astype(np.uint32)
+            arrays["offsets"] = np.r_[0, np.cumsum(counts)].astype(np.int64)
+        path = self._side_dir(unit)
+        if path.exists():  # written by an earlier run of this chunk: the same arrays
+            return
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        tmp.mkdir(parents=True)
+        for name, array in arrays.items():
+            np.save(tmp / f"{name}.npy", array)
+        try:
+            os.rename(tmp, path)
+        except OSError:  # another attempt of this chunk published it first
+            shutil.rmtree(tmp, ignore_errors=True)
 
     def decide(self, signatures: pa.Table) -> pa.Table:
-        """Candidate pairs of one bucket, verified; columns a, b (seqs), similarity, lengths."""
+        """Candidate pairs of one bucket, verified; columns a, b (seqs), similarity, lengths.
+
+        Two documents that share several bands are candidates in each of those bands' buckets;
+        a pair is checked only in the bucket of the first band they share (found from their
+        signatures), so it is verified once in all, except star pairs of groups over
+        ``max_group`` members, checked wherever they come up. (A pair whose first shared band
+        falls in such a group, and that is not one of its star pairs, is then not checked;
+        both its documents are checked against that group's first member.)"""
         seq = signatures[C.SEQ].to_numpy()
-        pairs = group_pairs(signatures["band"].to_numpy(), signatures["band_hash"].to_numpy(), seq)
-        units = dict(zip(seq.tolist(), signatures[C.UNIT].to_numpy().tolist(), strict=True))
-        lengths = dict(zip(seq.tolist(), signatures["length"].to_numpy().tolist(), strict=True))
-        sim = self._similarity(pairs, units)
+        pairs, star = group_pairs(
+            signatures["band"].to_numpy(), signatures["band_hash"].to_numpy(), seq, with_star=True
+        )
+        # Per document (not per band row): its unit and length, looked up by seq.
+        docs, first_row = np.unique(seq, return_index=True)
+        unit = signatures[C.UNIT].to_numpy()[first_row]
+        length = signatures["length"].to_numpy()[first_row]
+        at = np.searchsorted(docs, pairs)  # (m, 2) positions of each pair's documents
+        side = _SideData(self, unit[at], pairs)
+        if len(pairs):
+            bucket = int(signatures["bucket"][0].as_py())
+            mine = star | (self._first_shared_bucket(side.signatures()) == bucket)
+            pairs, at, side = pairs[mine], at[mine], side.subset(mine)
+        sim = self._similarity(side)
         ok = sim >= self.threshold if self.verify != "none" else np.ones(len(pairs), bool)
-        pairs, sim = pairs[ok], sim[ok]
+        pairs, sim, at = pairs[ok], sim[ok], at[ok]
         return pa.table(
             {
                 "key": _int_keys(pairs[:, 0]),
                 "a": pa.array(pairs[:, 0], pa.int64()),
                 "b": pa.array(pairs[:, 1], pa.int64()),
                 "similarity": pa.array(sim, pa.float64()),
-                "a_length": pa.array([lengths[x] for x in pairs[:, 0]], pa.int64()),
-                "b_length": pa.array([lengths[x] for x in pairs[:, 1]], pa.int64()),
+                "a_length": pa.array(length[at[:, 0]], pa.int64()),
+                "b_length": pa.array(length[at[:, 1]], pa.int64()),
             }
         )
 
-    def _similarity(self, pairs: np.ndarray, units: dict[int, int]) -> np.ndarray:
-        if self.verify == "none" or not len(pairs):
-            return np.ones(len(pairs))
-        loaded: dict[int, dict[str, np.ndarray]] = {}
+    def _first_shared_bucket(self, sig: np.ndarray) -> np.ndarray:
+        """Bucket of the first band in which both documents of each pair ((m, 2, num_perm)
+        signatures) agree; -1 where none does (band hashes equal by collision only)."""
+        b, r = self.bands, self.rows
+        same = (sig[:, 0, : b * r] == sig[:, 1, : b * r]).reshape(len(sig), b, r).all(axis=2)
+        band = same.argmax(axis=1)
+        hashes = band_hashes(sig[:, 0], b, r)[np.arange(len(sig)), band]
+        return np.where(same.any(axis=1), bucket_of(hashes, band, self.buckets), -1)
 
-        def locate(s: int) -> tuple[dict[str, np.ndarray], int]:
-            unit = units[s]
-            if unit not in loaded:
-                with np.load(self._side_file(unit)) as z:
-                    loaded[unit] = {k: z[k] for k in z.files}
-            return loaded[unit], s - int(loaded[unit]["first_seq"])
-
-        out = np.empty(len(pairs))
-        for i, (a, b) in enumerate(pairs.tolist()):
-            (za, ra), (zb, rb) = locate(a), locate(b)
-            if self.verify == "minhash":
-                out[i] = jaccard_estimate(za["sigs"][ra], zb["sigs"][rb])
-                continue
-            sa = za["hashes"][za["offsets"][ra] : za["offsets"][ra + 1]]
-            sb = zb["hashes"][zb["offsets"][rb] : zb["offsets"][rb + 1]]
-            inter = len(np.intersect1d(sa, sb, assume_unique=True))
-            out[i] = inter / (len(sa) + len(sb) - inter)
+    def _similarity(self, side: _SideData) -> np.ndarray:
+        """Jaccard similarity (exact, or the MinHash estimate) of each pair of ``side``."""
+        if self.verify == "none" or not side.size:
+            return np.ones(side.size)
+        if self.verify == "minhash":
+            sig = side.signatures()
+            return jaccard_estimate(sig[:, 0], sig[:, 1])
+        hashes, offsets, index = side.shingle_sets()
+        out = np.empty(side.size)
+        concatenate, count = np.concatenate, np.count_nonzero
+        spans = np.c_[offsets[index], offsets[index + 1]][:, [0, 2, 1, 3]].tolist()
+        for i, (a_lo, a_hi, b_lo, b_hi) in enumerate(spans):
+            both = concatenate((hashes[a_lo:a_hi], hashes[b_lo:b_hi]))
+            both.sort()
+            inter = count(both[1:] == both[:-1])  # each set holds distinct hashes
+            out[i] = inter / (len(both) - inter)
         return out
 
     def combine(self, decisions: list[pa.Table]) -> pa.Table:
@@ -309,6 +241,70 @@ class TextCollectionDedup(GlobalStage):
                 "cluster_size": pa.array(np.bincount(clusters.cluster)[clusters.cluster], pa.int64()),
             }
         )
+
+
+class _SideData:
+    """The saved side arrays of the documents of m pairs of seqs ``pairs``, whose units are
+    ``units`` (both (m, 2)), mapped from ``shingles/UNIT/``."""
+
+    def __init__(self, stage: TextCollectionDedup, units: np.ndarray, pairs: np.ndarray):
+        self.known = np.unique(units)
+        self.arrays = [
+            {f.stem: np.asarray(np.load(f, mmap_mode="r")) for f in stage._side_dir(int(u)).glob("*.npy")}
+            for u in self.known
+        ]
+        self.which = np.searchsorted(self.known, units)  # (m, 2) index into arrays
+        first_seq = np.array([a["first_seq"][0] for a in self.arrays], np.int64)
+        self.rows = pairs - first_seq[self.which] if len(self.known) else pairs
+        self.num_perm = stage.num_perm
+
+    @property
+    def size(self) -> int:
+        return len(self.rows)
+
+    def subset(self, keep: np.ndarray) -> _SideData:
+        out = object.__new__(_SideData)
+        out.__dict__.update(self.__dict__, which=self.which[keep], rows=self.rows[keep])
+        return out
+
+    def signatures(self) -> np.ndarray:
+        """(m, 2, num_perm) signatures of the pairs' documents."""
+        sig = np.empty((*self.rows.shape, self.num_perm), np.uint32)
+        for k, arrays in enumerate(self.arrays):
+            here = self.which == k
+            sig[here] = arrays["sigs"][self.rows[here]]
+        return sig
+
+    def shingle_sets(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(hashes, offsets, index): each distinct document's sorted distinct shingle hashes are
+        ``hashes[offsets[d] : offsets[d + 1]]``; ``index`` ((m, 2)) is each pair's two ds."""
+        key = self.which.astype(np.int64) << 40 | self.rows
+        distinct, index = np.unique(key, return_inverse=True)
+        parts, sizes = [], []
+        for k, arrays in enumerate(self.arrays):
+            rows = distinct[(distinct >> 40) == k] & ((1 << 40) - 1)
+            hashes, per_doc = _sorted_sets(arrays["hashes"], arrays["offsets"], rows)
+            parts.append(hashes)
+            sizes.append(per_doc)
+        sizes = np.concatenate(sizes) if sizes else np.zeros(0, np.int64)
+        offsets = np.r_[0, np.cumsum(sizes)]
+        return (np.concatenate(parts) if parts else np.zeros(0, np.uint32)), offsets, index.reshape(key.shape)
+
+
+def _sorted_sets(values: np.ndarray, offsets: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct ``values[offsets[r] : offsets[r + 1]]`` of each row r of ``rows``, end
+    to end, and how many each row has: all rows in one sort."""
+    lo, hi = offsets[rows], offsets[rows + 1]
+    n = hi - lo
+    gather = np.repeat(lo - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+    keys = np.repeat(np.arange(len(rows), dtype=np.uint64), n) << np.uint64(32)
+    keys |= values[gather].astype(np.uint64)
+    keys.sort()
+    first = np.ones(len(keys), bool)
+    first[1:] = keys[1:] != keys[:-1]
+    keys = keys[first]
+    sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(rows))
+    return (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32), sizes
 
 
 def _int_keys(values: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:

@@ -116,29 +116,60 @@ def candidate_pairs(band: np.ndarray, band_hash: np.ndarray, ids: np.ndarray) ->
     return np.unique(pairs, axis=0) if len(pairs) else pairs.astype(np.int64)
 
 
-def group_pairs(band: np.ndarray, band_hash: np.ndarray, ids: np.ndarray, max_group: int = 32):
+def group_pairs(
+    band: np.ndarray, band_hash: np.ndarray, ids: np.ndarray, max_group: int = 32, with_star: bool = False
+):
     """All id pairs inside each band group of at most ``max_group`` members, star pairs in
-    larger groups: the pairs to verify when candidates are checked pair by pair."""
+    larger groups: the pairs to verify when candidates are checked pair by pair. Sorted
+    ``(smaller, larger)`` pairs, each once. Vectorised: sort, then expand each group's pairs.
+    With ``with_star``, also a mask of the pairs that are star pairs of some larger group."""
     if len(ids) < 2:
-        return np.zeros((0, 2), np.int64)
+        empty = np.zeros((0, 2), np.int64)
+        return (empty, np.zeros(0, bool)) if with_star else empty
     order = np.lexsort((ids, band_hash, band))
-    b, h, i = band[order], band_hash[order], ids[order]
-    starts = np.flatnonzero(np.r_[True, (b[1:] != b[:-1]) | (h[1:] != h[:-1])])
+    b, h, i = band[order], band_hash[order], np.asarray(ids)[order].astype(np.int64)
+    same = (b[1:] == b[:-1]) & (h[1:] == h[:-1])
+    repeated = np.r_[False, same & (i[1:] == i[:-1])]  # an id twice in one group counts once
+    if repeated.any():
+        b, h, i = b[~repeated], h[~repeated], i[~repeated]
+        same = (b[1:] == b[:-1]) & (h[1:] == h[:-1])
+    starts = np.flatnonzero(np.r_[True, ~same])
     sizes = np.diff(np.r_[starts, len(i)])
-    shared = np.repeat(sizes > 1, sizes)  # only groups of two or more make pairs
-    i, sizes = i[shared], sizes[sizes > 1]
-    ends = np.cumsum(sizes)
-    twos = sizes == 2  # the common case, paired without a Python loop
-    out = [np.stack([i[ends[twos] - 2], i[ends[twos] - 1]], axis=1)]
-    for start, size in zip(ends[~twos] - sizes[~twos], sizes[~twos], strict=True):
-        group = np.unique(i[start : start + size])
-        if len(group) < 2:
-            continue
-        if len(group) <= max_group:
-            a, c = np.triu_indices(len(group), 1)
-            out.append(np.stack([group[a], group[c]], axis=1))
-        else:
-            out.append(np.stack([np.full(len(group) - 1, group[0]), group[1:]], axis=1))
-    pairs = np.concatenate(out).astype(np.int64)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    return np.unique(np.sort(pairs, axis=1), axis=0) if len(pairs) else pairs
+    group_end = np.repeat(starts + sizes, sizes)
+    small = np.repeat((sizes > 1) & (sizes <= max_group), sizes)
+    # Small groups: member at position p pairs with every later member of its group.
+    first = np.flatnonzero(small)
+    later = group_end[first] - first - 1
+    a_pos = np.repeat(first, later)
+    b_pos = a_pos + 1 + _counting(later)
+    # Large groups: every member but the first pairs with the first (the smallest id).
+    large = np.flatnonzero(sizes > max_group)
+    star_first = np.repeat(starts[large], sizes[large] - 1)
+    members = star_first + 1 + _counting(sizes[large] - 1)
+    pairs = np.stack([np.r_[i[a_pos], i[star_first]], np.r_[i[b_pos], i[members]]], axis=1)
+    is_star = np.r_[np.zeros(len(a_pos), bool), np.ones(len(members), bool)]
+    real = pairs[:, 0] != pairs[:, 1]
+    pairs, is_star = np.sort(pairs[real], axis=1), is_star[real]
+    out = _unique_pairs(pairs) if len(pairs) else pairs
+    if not with_star:
+        return out
+    star = np.zeros(len(out), bool)
+    if is_star.any():
+        span = int(out[:, 1].max()) + 1
+        star = np.isin(out[:, 0] * span + out[:, 1], pairs[is_star, 0] * span + pairs[is_star, 1])
+    return out, star
+
+
+def _counting(counts: np.ndarray) -> np.ndarray:
+    """0, 1, .., counts[0] - 1, 0, 1, .., counts[1] - 1, ... (one run per count)."""
+    return np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+def _unique_pairs(pairs: np.ndarray) -> np.ndarray:
+    """Distinct rows of an (m, 2) int64 array, sorted (as ``np.unique(axis=0)``, faster)."""
+    lo, hi = pairs.min(axis=0), pairs.max(axis=0)
+    span = int(hi[1] - lo[1]) + 1
+    if (int(hi[0] - lo[0]) + 1) * span >= 1 << 62:
+        return np.unique(pairs, axis=0)
+    keys = np.unique((pairs[:, 0] - lo[0]) * span + (pairs[:, 1] - lo[1]))
+    return np.stack([keys // span + lo[0], keys % span + lo[1]], axis=1)

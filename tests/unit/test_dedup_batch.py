@@ -1,0 +1,129 @@
+"""Batch shingling and SHA-1 equal the per-text path (and so datasketch); Parquet parts; the
+collection's global step finds each verified pair once, in one bucket."""
+
+import hashlib
+import random
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from engine.runner.global_step import read_bucket
+from filters.dedup.collection import TextCollectionDedup
+from filters.dedup.collection_read import Chunk, read_parquet_parts
+from filters.dedup.lsh import group_pairs
+from filters.dedup.minhash import MinHasher, exact_jaccard, sha1_hash32_many, word_shingles
+from filters.dedup.sha1_batch import sha1_hash32_spans
+from filters.dedup.shingle_batch import word_shingle_hashes, word_shingle_spans
+
+
+def test_sha1_spans_equal_hashlib_across_block_sizes():
+    rng = random.Random(1)
+    sizes = [0, 1, 3, 4, 30, 54, 55, 56, 57, 63, 64, 65, 119, 120, 183, 184, 247, 248, 249, 400]
+    tokens = [bytes(rng.randrange(256) for _ in range(rng.choice(sizes))) for _ in range(600)]
+    buf = np.frombuffer(b"".join(tokens), np.uint8)
+    lengths = np.array([len(t) for t in tokens])
+    starts = np.cumsum(lengths) - lengths
+    expected = [int.from_bytes(hashlib.sha1(t).digest()[:4], "little") for t in tokens]
+    assert sha1_hash32_spans(buf, starts, lengths).tolist() == expected
+    # Overlapping spans and spans that end at the buffer's last byte.
+    starts, lengths = np.array([0, 5, len(buf) - 3, 2]), np.array([10, 60, 3, len(buf) - 2])
+    expected = [int.from_bytes(hashlib.sha1(buf[s : s + n].tobytes()).digest()[:4], "little")
+                for s, n in zip(starts, lengths, strict=True)]
+    assert sha1_hash32_spans(buf, starts, lengths).tolist() == expected
+
+
+TEXTS = [None, "", " ", "...", "a", "a b", "a b c d e", "a b c d e f", " A  b\tC ", "Hello, WORLD!! fine—ok",
+         "ΑΣ ΒΣ γ", "naïve ﬁne Straße 東京 x", "a_b\x1ec\u2028d  e", "İstanbul İzmir", "x" * 300 + " y z"]
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_word_shingle_spans_equal_word_shingles(n):
+    rng = random.Random(n)
+    vocab = ["wörd", "naïve", "ﬁne", "東京", "Straße", "ΑΣ", "abc", "Hello,", "x", "--", "  ", "\t", "İ", "123"]
+    texts = TEXTS + [" ".join(rng.choice(vocab) for _ in range(rng.randint(0, 12))) for _ in range(300)]
+    buf, starts, lengths, counts = word_shingle_spans(texts, n)
+    raw = buf.tobytes()
+    expected = [word_shingles(t, n) if t else [] for t in texts]
+    assert counts.tolist() == [len(e) for e in expected]
+    assert [raw[s : s + k] for s, k in zip(starts.tolist(), lengths.tolist(), strict=True)] == [
+        s for e in expected for s in e
+    ]
+    hashes, counts = word_shingle_hashes(texts, n)
+    assert np.array_equal(hashes, sha1_hash32_many([s for e in expected for s in e]))
+
+
+def test_batch_signatures_equal_datasketch():
+    datasketch = pytest.importorskip("datasketch")
+    texts = TEXTS + [" ".join(f"w{i % 37} v{i % 11}" for i in range(k)) for k in range(0, 400, 7)]
+    hashes, counts = word_shingle_hashes(texts, 5)
+    sigs = MinHasher(128, 1).signatures_from_hashes(hashes, counts)
+    for text, row in zip(texts, sigs, strict=True):
+        m = datasketch.MinHash(num_perm=128, seed=1)
+        m.update_batch(word_shingles(text) if text else [])
+        assert np.array_equal(m.hashvalues, row)
+
+
+@pytest.mark.parametrize("row_group_size", [10_000, 3000, 777])
+def test_parquet_parts_read_row_groups_once_in_order(tmp_path, row_group_size):
+    n = 10_000
+    path = str(tmp_path / "t.parquet")
+    pq.write_table(pa.table({"id": list(range(n)), "text": [f"doc {i}" for i in range(n)]}), path,
+                   row_group_size=row_group_size)
+    for spans in ([(0, 2500), (2500, 5000), (5000, n)], [(100, 200)], [(2999, 3001), (6000, 9999)]):
+        parts = read_parquet_parts(path, spans, ["text", "id"])
+        assert [p["id"].to_pylist() for p in parts] == [list(range(a, b)) for a, b in spans]
+        assert all(p["text"].to_pylist() == [f"doc {i}" for i in range(a, b)]
+                   for p, (a, b) in zip(parts, spans, strict=True))
+    with pytest.raises(ValueError):
+        read_parquet_parts(path, [(10, 20), (0, 5)], ["id"])
+
+
+def test_group_pairs_marks_star_pairs_of_large_groups():
+    band = np.array([0, 0, 0, 1, 1, 1, 0])
+    bh = np.array([5, 5, 5, 9, 9, 3, 7], dtype=np.uint64)
+    ids = np.array([3, 1, 2, 3, 4, 5, 6])
+    pairs, star = group_pairs(band, bh, ids, max_group=2, with_star=True)
+    assert pairs.tolist() == [[1, 2], [1, 3], [3, 4]] and star.tolist() == [True, True, False]
+    pairs, star = group_pairs(band, bh, ids, with_star=True)
+    assert pairs.tolist() == [[1, 2], [1, 3], [2, 3], [3, 4]] and not star.any()
+
+
+def _corpus(seed=5, n=400):
+    rng = random.Random(seed)
+    vocab = [f"v{i}" for i in range(3000)]
+    docs = [" ".join(rng.choices(vocab, k=rng.randint(40, 90))) for _ in range(n)]
+    for _ in range(80):  # copies with 0..8 words substituted, some of copies
+        words = docs[rng.randrange(len(docs))].split()
+        for _ in range(rng.choice([0, 1, 2, 4, 8])):
+            words[rng.randrange(len(words))] = rng.choice(vocab)
+        docs.append(" ".join(words))
+    return docs
+
+
+@pytest.mark.parametrize("verify", ["exact", "minhash"])
+def test_global_step_verifies_each_pair_once(tmp_path, verify):
+    docs = _corpus()
+    stage = TextCollectionDedup(str(tmp_path / "work"), threshold=0.7, verify=verify, buckets=8)
+    files = []
+    for index, first in enumerate(range(0, len(docs), 150)):
+        texts = docs[first : first + 150]
+        chunk = Chunk(index, "x.parquet", first, first + len(texts), first, len(texts))
+        files.append(str(tmp_path / f"sig{index}.parquet"))
+        pq.write_table(stage.sign_chunk(chunk, texts), files[-1], row_group_size=1000)
+    edges = pa.concat_tables([stage.decide(read_bucket(files, b)) for b in range(stage.buckets)])
+    pairs = list(zip(edges["a"].to_pylist(), edges["b"].to_pylist(), strict=True))
+    assert len(pairs) == len(set(pairs)) > 30  # each pair once over all buckets
+    shingles = [set(word_shingles(d)) for d in docs]
+    sims = dict(zip(pairs, edges["similarity"].to_pylist(), strict=True))
+    if verify == "exact":
+        truth = {(a, b) for a in range(len(docs)) for b in range(a + 1, len(docs))
+                 if len(shingles[a] & shingles[b]) >= 0.7 * len(shingles[a] | shingles[b])}
+        assert set(pairs) == truth
+        assert all(sims[p] == pytest.approx(exact_jaccard(shingles[p[0]], shingles[p[1]])) for p in pairs)
+    else:
+        sigs = MinHasher(128, 1).signatures([word_shingles(d) for d in docs])
+        estimate = {(a, b): np.mean(sigs[a] == sigs[b]) for a in range(len(docs)) for b in range(a + 1, len(docs))}
+        assert set(pairs) == {p for p, e in estimate.items() if e >= 0.7}
+        assert all(sims[p] == pytest.approx(estimate[p]) for p in pairs)
