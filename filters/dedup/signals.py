@@ -21,6 +21,7 @@ import numpy as np
 
 from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
 from filters.dedup.minhash import MinHasher, jaccard_estimate, sha1_hash32_many, shingle
+from filters.dedup.shingle_batch import word_shingle_hashes
 
 
 @dataclass
@@ -53,11 +54,14 @@ class TextSignal:
 
     def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures, has_shingles) of the texts; texts without shingles get no band rows."""
-        token_lists = [shingle(t, self.ngram, self.unit) for t in texts]
-        counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
-        flat = [tok for tokens in token_lists for tok in tokens]
-        sigs = self.hasher.signatures_from_hashes(sha1_hash32_many(flat), counts)
-        return sigs, counts > 0
+        if self.unit == "word":  # the whole batch at once, no Python object per shingle
+            hv, counts = word_shingle_hashes(texts, self.ngram)
+        else:
+            token_lists = [shingle(t, self.ngram, self.unit) for t in texts]
+            counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+            hv = sha1_hash32_many([tok for tokens in token_lists for tok in tokens])
+        sigs = self.hasher.signatures_from_hashes(hv, counts)
+        return sigs, np.asarray(counts) > 0
 
     def band_rows(self, texts: list[str | None]) -> BandRows:
         sigs, has = self.signatures(texts)
