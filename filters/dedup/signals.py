@@ -15,6 +15,7 @@ band of the same signal; a candidate pair becomes an edge when the signal's chec
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,14 +90,18 @@ class ImageSignal:
     The 64 bits are cut into ``max_bits + 1`` bands, so every pair within ``max_bits`` agrees
     on a whole band (pigeonhole) and no such pair is missed. Bands narrow as ``max_bits`` grows
     (12 bits: 13 bands of about 5 bits), and a band group then holds about n / 2**5 images,
-    every pair of which is checked: keep ``max_bits`` small (4-6) for collections of millions.
-    pHash moves 0-2 bits under resizing and re-encoding and 4-14 bits under 2-5% crops.
+    every pair of which is checked, so the cost grows with n**2 / 2**band_bits; a group above
+    ``max_group`` is checked as a star only (a warning says so). The default, 6 bits (7 bands of
+    about 9 bits, groups of n / 512), keeps groups small up to about 2M images per bucket and
+    random pairs within the distance improbable (about 4e-12 per pair, against 2e-7 at 12 bits).
+    pHash moves 0-2 bits under resizing and re-encoding and 4-14 bits under 2-5% crops: raise
+    ``max_bits`` for crops on small collections only.
     """
 
     name = "image"
     max_group = 4096  # every pair of a band group is checked (vectorised) up to this size
 
-    def __init__(self, max_bits: int = 12):
+    def __init__(self, max_bits: int = 6):
         if not 0 <= max_bits < 64:
             raise ValueError("max_bits must be in [0, 64)")
         self.max_bits = max_bits
@@ -181,7 +186,12 @@ def verified_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(id pairs, similarity) of the candidate pairs (records sharing a band hash in a band)
     that pass the signal's check. ``payload[i]`` belongs to the record ``ids[i]``."""
-    pairs = group_pairs(band, band_hash, ids, max_group=max_group)
+    pairs, star = group_pairs(band, band_hash, ids, max_group=max_group, with_star=True)
+    if star.any() and signal.name == "image":
+        # equal image bands are chance collisions, not duplicates: a star can miss real pairs
+        logging.getLogger(__name__).warning(
+            "image near-duplicates: band groups above %d images were checked as stars only (%d pairs); "
+            "lower the distance (dedup_image_bits) or raise the buckets", max_group, int(star.sum()))
     if not len(pairs):
         return pairs, np.zeros(0)
     uniq, first = np.unique(ids, return_index=True)

@@ -198,3 +198,21 @@ def test_empty_input_and_no_duplicates():
     assert result.num_rows == 0 and "reason" in result.column_names
     with pytest.raises(ValueError, match="score_column"):
         NearDuplicates(keep="score")
+
+
+def test_image_band_groups_above_the_limit_are_stars_and_say_so(caplog):
+    import logging
+
+    from filters.dedup.signals import ImageSignal, verified_pairs
+
+    signal = ImageSignal(max_bits=6)
+    rng = np.random.default_rng(3)
+    # 40 hashes that agree on the first band (chance collisions), plus a true pair outside it
+    hashes = (rng.integers(0, 2**63, 40, dtype=np.uint64) & ~np.uint64(0x1FF)) | np.uint64(0x155)
+    hashes = np.r_[hashes, np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0xF0F0F0F0F0F0F0F1)]
+    rows = signal.band_rows_from_hashes(hashes, np.ones(len(hashes), bool))
+    with caplog.at_level(logging.WARNING, logger="filters.dedup.signals"):
+        pairs, distance = verified_pairs(signal, rows.band, rows.band_hash, rows.row, rows.payload, max_group=8)
+    assert "checked as stars only" in caplog.text
+    assert [40, 41] in pairs.tolist() and distance.max() <= 6
+    assert ImageSignal().max_bits == 6  # the default keeps band groups small (9-bit bands)
