@@ -12,7 +12,6 @@ default ``.venv-bench/bin/python``; make it with ``uv venv .venv-bench && uv pip
 from __future__ import annotations
 
 import argparse
-import asyncio
 import io
 import json
 import os
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PeakRss  # noqa: E402
+from bench.site import LoopbackServer  # noqa: E402
 
 
 def photo(seed: int, width: int = 1024, height: int = 768) -> bytes:
@@ -60,53 +60,6 @@ def make_images(folder: Path, count: int) -> list[Path]:
             path.write_bytes(photo(i))
         paths.append(path)
     return paths
-
-
-# ---- the loopback server (its own process, so it does not share a GIL with either crawler)
-
-def serve(folder: str, port_file: str) -> None:
-    files = {p.name: p.read_bytes() for p in Path(folder).glob("*.jpg")}
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            target = head.split(b" ", 2)[1].decode().split("?", 1)[0]
-            body = files.get(target.rsplit("/", 1)[-1])
-            if body is None:
-                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
-            else:
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
-
-class LoopbackServer:
-    def __init__(self, folder: Path, work: Path):
-        port_file = work / "port"
-        self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(folder),
-                                      "--port-file", str(port_file)])
-        for _ in range(200):
-            if port_file.exists() and port_file.read_text():
-                break
-            time.sleep(0.05)
-        self.port = int(port_file.read_text())
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
 
 
 # ---- the two crawlers
@@ -181,12 +134,7 @@ def main() -> None:
     ap.add_argument("--unit-size", type=int, default=500)
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "loomery-bench-photos"))
     ap.add_argument("--baseline-python", default=str(ROOT / ".venv-bench" / "bin" / "python"))
-    ap.add_argument("--serve")
-    ap.add_argument("--port-file")
     args = ap.parse_args()
-    if args.serve:
-        serve(args.serve, args.port_file)
-        return
 
     import ray
 
