@@ -58,7 +58,8 @@ class PerImage(Filter):
         scores = judged.column(self.score_column).to_pylist() if self.score_column else [None] * len(where)
 
         added = [c for c in judged.column_names if not C.is_internal(c) and c != "image"]
-        per_image = {c: _positions(batch, where, judged.column(c).to_pylist()) for c in added}
+        lengths = [None if t is None else len(t) for t in batch.column("texts").to_pylist()]
+        per_image = {c: _positions(lengths, where, judged.column(c).to_pylist()) for c in added}
         new = {f"image_{c}": pa.array(v, pa.list_(judged.schema.field(c).type)) for c, v in per_image.items()}
         rewritten = [(i, data) for i, data in enumerate(judged.column("image").to_pylist()) if data != flat[i]]
         for i, data in rewritten:
@@ -87,10 +88,9 @@ class PerImage(Filter):
                             thresholds=[threshold if r else None for r in doc_reason])
 
 
-def _positions(batch: pa.Table, where: list[tuple[int, int]], values: list) -> list[list | None]:
+def _positions(lengths: list[int | None], where: list[tuple[int, int]], values: list) -> list[list | None]:
     """Per document, a list as long as its positions with ``values`` placed at the images' positions."""
-    texts = batch.column("texts").to_pylist()
-    out: list[list | None] = [None if t is None else [None] * len(t) for t in texts]
+    out: list[list | None] = [None if n is None else [None] * n for n in lengths]
     for (row, pos), value in zip(where, values, strict=True):
         out[row][pos] = value
     return out
