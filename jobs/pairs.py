@@ -17,7 +17,7 @@ Parameters (``--param key=value``):
                     or test-tiny (tiny random models, labelled as such in the manifest)
   blocklist_*, languages, pii, toxicity*, nsfw*, faces, ocr, text_max, clip*   model filters
                     (filters/model_chain.py)
-  dedup (true), dedup_threshold (0.8), dedup_image_bits (6), dedup_keep (first|longest),
+  dedup (true), dedup_threshold (0.8), dedup_image_bits (4), dedup_keep (first|longest),
   dedup_buckets (16)               near-duplicates by caption and image, one graph (filters/dedup)
   eval_set                         an evaluation set to decontaminate against (filters/dedup/decontam.py)
   recaption*, crosscheck*          synthetic captions and their cross-check (recaption/)
@@ -57,7 +57,7 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
     decontaminate = [Decontaminate(eval_path=eval_set, text_column="caption", image_column="image")] if eval_set else []
     near_duplicates = [NearDuplicates(
         text_column="caption", threshold=params.float("dedup_threshold", 0.8), image=True, image_column="image",
-        image_max_bits=params.int("dedup_image_bits", 6), keep=params.str("dedup_keep", "first"),
+        image_max_bits=params.int("dedup_image_bits", 4), keep=params.str("dedup_keep", "first"),
         buckets=params.int("dedup_buckets", 16),
     )] if params.bool("dedup", True) else []
     recaption = recaption_stages(params, notes=notes)

@@ -90,10 +90,11 @@ class ImageSignal:
     The 64 bits are cut into ``max_bits + 1`` bands, so every pair within ``max_bits`` agrees
     on a whole band (pigeonhole) and no such pair is missed. Bands narrow as ``max_bits`` grows
     (12 bits: 13 bands of about 5 bits), and a band group then holds about n / 2**5 images,
-    every pair of which is checked, so the cost grows with n**2 / 2**band_bits; a group above
-    ``max_group`` is checked as a star only (a warning says so). The default, 6 bits (7 bands of
-    about 9 bits, groups of n / 512), keeps groups small up to about 2M images per bucket and
-    random pairs within the distance improbable (about 4e-12 per pair, against 2e-7 at 12 bits).
+    every pair of which is checked: about ``bands * n**2 / 2**(band_bits + 1)`` checks, quadratic
+    in n. A group above ``max_group`` is checked as a star only (a warning says so). The default,
+    4 bits (5 bands of 12-13 bits), costs about 15M checks for 200k images and 350M for 1M (spread
+    over the buckets; raise ``buckets`` with n), and random pairs within the distance are
+    improbable (about 4e-14 per pair); 6 bits already costs 270M checks at 200k, 12 bits 8G.
     pHash moves 0-2 bits under resizing and re-encoding and 4-14 bits under 2-5% crops: raise
     ``max_bits`` for crops on small collections only.
     """
@@ -101,7 +102,7 @@ class ImageSignal:
     name = "image"
     max_group = 4096  # every pair of a band group is checked (vectorised) up to this size
 
-    def __init__(self, max_bits: int = 6):
+    def __init__(self, max_bits: int = 4):
         if not 0 <= max_bits < 64:
             raise ValueError("max_bits must be in [0, 64)")
         self.max_bits = max_bits

@@ -94,7 +94,7 @@ class NearDuplicates(GlobalStage):
         verify: bool = True,
         image: bool = True,
         image_column: str = "image",
-        image_max_bits: int = 6,
+        image_max_bits: int = 4,
         embedding_column: str | None = None,
         embedding_threshold: float = 0.95,
         image_urls_column: str | None = None,

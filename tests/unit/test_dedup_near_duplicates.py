@@ -215,4 +215,4 @@ def test_image_band_groups_above_the_limit_are_stars_and_say_so(caplog):
         pairs, distance = verified_pairs(signal, rows.band, rows.band_hash, rows.row, rows.payload, max_group=8)
     assert "checked as stars only" in caplog.text
     assert [40, 41] in pairs.tolist() and distance.max() <= 6
-    assert ImageSignal().max_bits == 6  # the default keeps band groups small (9-bit bands)
+    assert ImageSignal().max_bits == 4  # the default keeps band groups small (12-13 bit bands)
