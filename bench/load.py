@@ -194,6 +194,7 @@ def run_pairs(urls: Path, count: int, out: Path, args, server: LoopbackServer) -
         "restored_mb": round(spill.stats["restored_bytes"] / MB, 1),
         "store_peak_mb": round(spill.stats["store_peak_bytes"] / MB, 1), "spill_polls": spill.stats["polls"],
         "server_cpu_share": round(server_cpu / seconds, 3),
+        "global_step_buckets": {p["emits"]: p["buckets"] for p in manifest["phases"] if p.get("emits")},
         "notes": manifest.get("notes", []),
     }
 

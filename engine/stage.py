@@ -140,7 +140,7 @@ class GlobalStage(Stage):
 
     The runner splits the job at a global stage into two phases. In the first, ``signature``
     runs on each batch and returns one or more small rows per record (the runner adds ``key``,
-    ``_unit`` and ``_seq``) with an integer ``bucket`` column in ``[0, buckets)``; rows that must
+    ``_unit`` and ``_seq``) with an integer ``bucket`` column in ``[0, bucket_count)``; rows that must
     be compared with each other must share a bucket. Then ``decide`` runs once per bucket, in
     parallel, and ``combine`` once over all the buckets' outputs. The result has one row per record
     to reject (``key``, ``reason``, optional ``dup_of``, ``score``, ``threshold``, ``detail``) and
@@ -149,6 +149,23 @@ class GlobalStage(Stage):
     """
 
     buckets: int = 16
+    # Records per bucket the stage aims for, or None for exactly ``buckets`` buckets. A bucket is
+    # decided in one task's memory, so a stage whose signatures are large (near-duplicates) sets
+    # this, and its bucket count grows with the run instead of its buckets.
+    records_per_bucket: int | None = None
+
+    def plan_buckets(self, records: int) -> int:
+        """Fix the number of buckets for a run over ``records`` records and return it: ``buckets``,
+        or more where ``records_per_bucket`` asks for more. The runner calls this once the units
+        are planned, before any signature is made; decisions do not depend on the number."""
+        wanted = -(-records // self.records_per_bucket) if self.records_per_bucket else 0
+        self._bucket_count = max(self.buckets, wanted)
+        return self._bucket_count
+
+    @property
+    def bucket_count(self) -> int:
+        """The buckets ``signature`` spreads rows over: as planned, else ``buckets``."""
+        return getattr(self, "_bucket_count", None) or self.buckets
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         return batch

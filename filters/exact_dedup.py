@@ -20,7 +20,7 @@ class ExactDuplicates(GlobalStage):
     def signature(self, batch: pa.Table) -> pa.Table:
         values = batch.column(self.column)
         digest = pc.binary_slice(pc.cast(values, pa.binary()), 0, 8)
-        bucket = [int.from_bytes(d, "big") % self.buckets if d else 0 for d in digest.to_pylist()]
+        bucket = [int.from_bytes(d, "big") % self.bucket_count if d else 0 for d in digest.to_pylist()]
         return pa.table({"value": pc.cast(values, pa.string()), "bucket": pa.array(bucket, pa.int64())})
 
     def decide(self, signatures: pa.Table) -> pa.Table:

@@ -33,7 +33,7 @@ class DuplicateUrls(GlobalStage):
         keys = batch.column("key").to_pylist()
         bucket = [
             int.from_bytes(hashlib.blake2b(k.encode(), digest_size=8).digest(), "big")
-            % self.buckets
+            % self.bucket_count
             for k in keys
         ]
         return pa.table({

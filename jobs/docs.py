@@ -83,7 +83,9 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
         RepeatedImageUrls(column="image_urls", max_docs=params.int("max_image_repeats", 10)),
         DropRepeatedImages(),
         NearDuplicates(name="doc_near_duplicates", text_column="texts", image=False, image_urls_column="image_urls",
-                       threshold=params.float("dedup_threshold", 0.8), keep=params.str("dedup_keep", "longest")),
+                       threshold=params.float("dedup_threshold", 0.8), keep=params.str("dedup_keep", "longest"),
+                       buckets=params.int("dedup_buckets", 16),
+                       records_per_bucket=params.int("dedup_bucket_records", 5000)),
     ] if params.bool("dedup", True) else []
     if params.bool("extract_only", False):
         stages = [extract]

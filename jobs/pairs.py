@@ -18,7 +18,9 @@ Parameters (``--param key=value``):
   blocklist_*, languages, pii, toxicity*, nsfw*, faces, ocr, text_max, clip*   model filters
                     (filters/model_chain.py)
   dedup (true), dedup_threshold (0.8), dedup_image_bits (4), dedup_keep (first|longest),
-  dedup_buckets (16)               near-duplicates by caption and image, one graph (filters/dedup)
+  dedup_buckets (16), dedup_bucket_records (5000)
+                                   near-duplicates by caption and image, one graph (filters/dedup);
+                                   buckets: at least 16, and one per 5,000 records
   eval_set                         an evaluation set to decontaminate against (filters/dedup/decontam.py)
   recaption*, crosscheck*          synthetic captions and their cross-check (recaption/)
 """
@@ -58,7 +60,7 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
     near_duplicates = [NearDuplicates(
         text_column="caption", threshold=params.float("dedup_threshold", 0.8), image=True, image_column="image",
         image_max_bits=params.int("dedup_image_bits", 4), keep=params.str("dedup_keep", "first"),
-        buckets=params.int("dedup_buckets", 16),
+        buckets=params.int("dedup_buckets", 16), records_per_bucket=params.int("dedup_bucket_records", 5000),
     )] if params.bool("dedup", True) else []
     recaption = recaption_stages(params, notes=notes)
     crosscheck = crosscheck_stages(params, notes=notes if recaption else [])  # reads its params

@@ -58,7 +58,7 @@ def run_global_stage(
     final = folder / DECISIONS
     if final.exists():
         return pq.read_table(final)
-    bucket_file = {b: folder / f"bucket-{b:05d}.parquet" for b in range(stage.buckets)}
+    bucket_file = {b: folder / f"bucket-{b:05d}.parquet" for b in range(stage.bucket_count)}
     pending = [b for b, path in bucket_file.items() if not path.exists()]
     in_flight: dict = {}
     while pending or in_flight:
@@ -69,7 +69,7 @@ def run_global_stage(
         for ref in done:
             ray.get(ref)
             on_bucket(in_flight.pop(ref))
-    decisions = stage.combine([pq.read_table(bucket_file[b]) for b in range(stage.buckets)])
+    decisions = stage.combine([pq.read_table(bucket_file[b]) for b in range(stage.bucket_count)])
     if "key" not in decisions.column_names:
         raise ValueError(f"global stage {stage.name!r}: combine() must return a 'key' column")
     if "reason" not in decisions.column_names:

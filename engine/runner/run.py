@@ -20,6 +20,7 @@ from engine.runner.phases import plan_phases, score_ranges, stage_order
 from engine.runner.unit_io import SIGNATURES
 from engine.runner.workdir import WorkDir, read_json, write_json_atomic
 from engine.sources.base import Unit
+from engine.stage import GlobalStage
 
 log = logging.getLogger("loomery")
 
@@ -47,6 +48,10 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
         log.info("%s already holds this job's finished output", out)
         return done
     units = _plan(job, work, record)
+    records = sum(u.size for u in units)
+    for stage in job.stages:
+        if isinstance(stage, GlobalStage):
+            stage.plan_buckets(records)
     phases = plan_phases(job.stages)
     order, ranges = stage_order(job.stages), score_ranges(job.stages)
     notes = list(job.notes) + _source_notes(work)
@@ -66,10 +71,11 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
             phase_records.append({"index": phase.index, "units": len(units),
                                   "stages": [s.name for s in phase.stages],
                                   "applies": phase.applies.name if phase.applies else None,
-                                  "emits": phase.emits.name if phase.emits else None})
+                                  "emits": phase.emits.name if phase.emits else None,
+                                  "buckets": phase.emits.bucket_count if phase.emits else None})
             if phase.emits is not None:
                 files = [str(work.unit(phase.index, u.index) / SIGNATURES) for u in units]
-                log.info("global step: %s over %d buckets", phase.emits.name, phase.emits.buckets)
+                log.info("global step: %s over %d buckets", phase.emits.name, phase.emits.bucket_count)
                 decisions = run_global_stage(phase.emits, files, work.global_dir(phase.index),
                                              max_in_flight=max(2, workers or 4),
                                              on_bucket=lambda b: failpoint("global_bucket"))

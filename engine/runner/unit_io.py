@@ -72,7 +72,7 @@ def write_staging(table: pa.Table, folder: Path, phase: Phase) -> dict[str, Any]
     signatures = signatures_of(stage, alive)
     write_parquet(table, str(folder / RECORDS))
     pq.write_table(signatures.sort_by([("bucket", "ascending"), (C.SEQ, "ascending")]),
-                   str(folder / SIGNATURES), row_group_size=max(1, signatures.num_rows // stage.buckets + 1))
+                   str(folder / SIGNATURES), row_group_size=max(1, signatures.num_rows // stage.bucket_count + 1))
     return {"rows": table.num_rows, "alive": alive.num_rows, "signatures": signatures.num_rows}
 
 

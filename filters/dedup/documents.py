@@ -42,7 +42,7 @@ class RepeatedImageUrls(GlobalStage):
             {
                 "key": pa.array(keys, pa.string()),
                 "url": pa.array(urls, pa.string()),
-                "bucket": pa.array(h % self.buckets, pa.int64()),
+                "bucket": pa.array(h % self.bucket_count, pa.int64()),
             }
         )
 

@@ -77,7 +77,9 @@ class NearDuplicates(GlobalStage):
     ``image_max_bits`` bits; ``embedding_column``: a list<float> column (CLIP) joined at cosine
     ``embedding_threshold``; ``image_urls_column``: a list<string> column for the OBELICS
     same-URL-set signal; ``keep``: ``first`` | ``score`` (highest ``score_column``) | ``longest``
-    (longest text).
+    (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``: more
+    buckets for larger runs, so that one bucket's band rows (a text signature each, 512 bytes
+    per band) stay a few tens of MB whatever the run's size.
     """
 
     name = "near_duplicates"
@@ -101,10 +103,12 @@ class NearDuplicates(GlobalStage):
         keep: str = "first",
         score_column: str | None = None,
         buckets: int = 16,
+        records_per_bucket: int | None = 5000,
         name: str | None = None,
         resources: Resources | None = None,
     ):
         super().__init__(name=name, resources=resources)
+        self.records_per_bucket = records_per_bucket
         if keep not in KEEP_POLICIES:
             raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {keep!r}")
         if keep == "score" and not score_column:
@@ -174,7 +178,7 @@ class NearDuplicates(GlobalStage):
                 continue
             signal_code = int(sha1_hash32_many([name.encode()])[0])
             salt = rows.band.astype(np.int64) + signal_code
-            buckets = bucket_of(rows.band_hash, salt, self.buckets)
+            buckets = bucket_of(rows.band_hash, salt, self.bucket_count)
             cols = {
                 "key": batch["key"].take(pa.array(rows.row)),
                 "bucket": pa.array(buckets, pa.int64()),
@@ -209,8 +213,7 @@ class NearDuplicates(GlobalStage):
             key_ids, key_index = np.unique(
                 keys.take(pa.array(take)).to_numpy(zero_copy_only=False), return_inverse=True
             )
-            width = len(sub["payload"][0].as_py() or b"")
-            payload = np.frombuffer(b"".join(sub["payload"].to_pylist()), np.uint8).reshape(len(take), width)
+            payload = _payload_matrix(sub["payload"])
             pairs, sim = verified_pairs(
                 signal,
                 sub["band"].to_numpy(),
@@ -300,6 +303,22 @@ def clusters_to_decisions(edges: pa.Table, signals: dict) -> pa.Table:
             "dup_cluster_size": pa.array(sizes, pa.int64()),
         }
     )
+
+
+def _payload_matrix(column: pa.ChunkedArray) -> np.ndarray:
+    """(rows, width) uint8 view of a binary column whose values all have one width, read from
+    the Arrow buffers without a Python object per row (a bucket holds 100k+ rows)."""
+    array = column.combine_chunks()
+    if len(array) == 0:
+        return np.zeros((0, 0), np.uint8)
+    offsets_buffer, data = array.buffers()[1], array.buffers()[2]
+    offsets = np.frombuffer(offsets_buffer, np.int32)[array.offset:array.offset + len(array) + 1]
+    width = int(offsets[1] - offsets[0])
+    if array.null_count or np.any(np.diff(offsets) != width):
+        raise ValueError("signature payloads must all have one width")
+    if width == 0:
+        return np.zeros((len(array), 0), np.uint8)
+    return np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]].reshape(len(array), width)
 
 
 def _binary_rows(payload: np.ndarray) -> pa.Array:

@@ -70,11 +70,12 @@ def make_input(folder) -> tuple[str, dict[str, str]]:
     return str(path), kind
 
 
-def dedup_job(path: str, out) -> Job:
+def dedup_job(path: str, out, records_per_bucket: int | None = None) -> Job:
     return Job(
         name="dedup-test",
         source=ParquetSource([path]),
-        stages=[NearDuplicates(text_column="caption", threshold=0.8, image=True, buckets=4)],
+        stages=[NearDuplicates(text_column="caption", threshold=0.8, image=True, buckets=4,
+                               records_per_bucket=records_per_bucket)],
         sink=WebDatasetSink(samples_per_shard=100),
         out=str(out),
         unit_size=3,
@@ -114,6 +115,12 @@ def test_near_duplicates_across_units_in_a_job(ray_local, tmp_path):
             assert dup_of == keys[target], (i, kind[i])
     clusters = pa.concat_tables([pq.read_table(p) for p in (out / "shards").glob("*.parquet")])
     assert "dup_cluster" in clusters.column_names
+    assert [p["buckets"] for p in manifest["phases"]] == [4, None]
+    # More buckets for a larger run (one per 2 records here) change where pairs are found, not which.
+    more = tmp_path / "more"
+    manifest = run_job(dedup_job(path, more, records_per_bucket=2))
+    assert [p["buckets"] for p in manifest["phases"]] == [len(kind) // 2, None]
+    assert kept_and_rejected(more) == (kept, rejected)
 
 
 RESUME_SCRIPT = textwrap.dedent("""

@@ -14,7 +14,7 @@ from PIL import Image
 from filters.dedup.minhash import exact_jaccard, word_shingles
 from filters.dedup.phash import phash_bytes
 from filters.dedup.signals import hamming
-from filters.dedup.stages import NearDuplicates
+from filters.dedup.stages import NearDuplicates, _payload_matrix
 from tests.conftest import corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO")
@@ -35,7 +35,7 @@ def run_global(stage, batches: list[pa.Table]) -> pa.Table:
     """The global step in one process: signatures of every batch (unit), decide per bucket,
     combine. The runner does the same with Ray tasks."""
     sigs = pa.concat_tables([stage.signature(b) for b in batches])
-    outs = [stage.decide(sigs.filter(pc.equal(sigs["bucket"], k))) for k in range(stage.buckets)]
+    outs = [stage.decide(sigs.filter(pc.equal(sigs["bucket"], k))) for k in range(stage.bucket_count)]
     return stage.combine(outs)
 
 
@@ -81,6 +81,36 @@ def test_planted_caption_duplicates_match_exact_jaccard_across_units():
         assert a < b  # keep policy "first": the keeper is earlier in input order
         assert exact_jaccard(word_shingles(docs[a]), word_shingles(docs[b])) >= 0.7
     assert set(result["dup_cluster"].to_pylist()) >= set(rejected["dup_of"].to_pylist())
+
+
+def test_decisions_do_not_depend_on_the_number_of_buckets():
+    docs, _ = _planted()
+    keys = [f"{i:024x}" for i in range(len(docs))]
+    batch = _table(keys, range(len(docs)), caption=docs)
+    few = NearDuplicates(text_column="caption", image=False, buckets=4)
+    many = NearDuplicates(text_column="caption", image=False, buckets=4, records_per_bucket=10)
+    assert few.plan_buckets(len(docs)) == 4  # records_per_bucket is off by default on a stage
+    assert many.plan_buckets(len(docs)) == 52 and many.bucket_count == 52
+    a, b = run_global(few, [batch]), run_global(many, [batch])
+    assert a.num_rows > 50  # clusters' keepers and their duplicates
+    assert a.sort_by("key").to_pylist() == b.sort_by("key").to_pylist()
+
+
+def test_bucket_count_grows_with_the_run_only_where_asked():
+    stage = NearDuplicates()  # 16 buckets at least, one per 5,000 records
+    assert stage.bucket_count == 16  # before planning
+    assert stage.plan_buckets(20_000) == 16 and stage.plan_buckets(200_000) == 40
+    assert "_bucket_count" not in stage.config() and stage.config()["buckets"] == 16
+
+
+def test_payload_matrix_reads_arrow_buffers_at_any_offset():
+    rows = np.arange(40, dtype=np.uint8).reshape(10, 4)
+    column = pa.array([bytes(r) for r in rows], pa.binary())
+    sliced = pa.chunked_array([column.slice(3, 4), column.slice(7, 2)])
+    assert np.array_equal(_payload_matrix(sliced), rows[[3, 4, 5, 6, 7, 8]])
+    assert _payload_matrix(pa.chunked_array([pa.array([b"", b""])])).shape == (2, 0)
+    with pytest.raises(ValueError, match="one width"):
+        _payload_matrix(pa.chunked_array([pa.array([b"ab", b"abc"])]))
 
 
 def test_keep_longest_and_score_policies():
