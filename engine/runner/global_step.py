@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import ray
 
 from engine import columns as C
+from engine.runner.memory import release_unused_memory
 from engine.stage import GlobalStage
 
 DECISIONS = "decisions.parquet"
@@ -42,7 +43,10 @@ def _decide_bucket(stage: GlobalStage, files: list[str], bucket: int, dest: str)
     if decided is None:
         decided = pa.table({"key": pa.array([], pa.string())})
     _write_atomic(decided, Path(dest))
-    return decided.num_rows
+    rows = decided.num_rows
+    del signatures, decided
+    release_unused_memory()  # the worker goes on to other buckets and units
+    return rows
 
 
 def run_global_stage(

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine import columns as C
+from engine.runner.memory import release_unused_memory
 from engine.runner.phases import Phase
 from engine.runner.stats import unit_stats
 from engine.runner.unit_ops import alive_mask, apply_decisions, prepare
@@ -61,7 +62,10 @@ class WriteUnit:
             info = write_staging(table, tmp, self.phase)
         info["unit"] = unit
         work.publish_unit(self.phase.index, unit, tmp, info)
-        return pa.table({"unit": [unit], "rows": [table.num_rows]})
+        rows = table.num_rows
+        del table
+        release_unused_memory()  # the unit's buffers: this worker's next task may be smaller
+        return pa.table({"unit": [unit], "rows": [rows]})
 
 
 def write_staging(table: pa.Table, folder: Path, phase: Phase) -> dict[str, Any]:
