@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 from engine.keys import record_key
 from engine.sources.base import Source, Unit, cut_units, expand_paths, mark_read_rejects
 from engine.sources.identity import relative_names
+from engine.sources.parquet_rows import read_rows
 
 
 class ParquetSource(Source):
@@ -49,7 +50,7 @@ class ParquetSource(Source):
 
     def read(self, unit: Unit) -> pa.Table:
         with fsspec.open(unit.path, "rb") as f:
-            table = _read_rows(pq.ParquetFile(f), unit.start, unit.stop)
+            table = read_rows(pq.ParquetFile(f), unit.start, unit.stop)
         return self.to_pairs(table, unit)
 
     def to_pairs(self, table: pa.Table, unit: Unit) -> pa.Table:
@@ -87,21 +88,6 @@ class ParquetSource(Source):
             "caption_col": self.caption_col,
             "url_col": self.url_col,
         }
-
-
-def _read_rows(file: pq.ParquetFile, start: int, stop: int) -> pa.Table:
-    """Rows ``[start, stop)`` of ``file``, reading only the row groups that hold them."""
-    groups, offset, first = [], 0, None
-    for g in range(file.metadata.num_row_groups):
-        rows = file.metadata.row_group(g).num_rows
-        if offset + rows > start and offset < stop:
-            groups.append(g)
-            first = offset if first is None else first
-        offset += rows
-    if not groups:
-        return file.schema_arrow.empty_table()
-    table = file.read_row_groups(groups)
-    return table.slice(start - first, stop - start)
 
 
 def _captions(column: pa.ChunkedArray | pa.Array) -> tuple[list[str | None], list[str | None]]:

@@ -30,8 +30,8 @@ from engine.stage import GlobalStage
 from filters.dedup.collection_read import Chunk, read_chunk
 from filters.dedup.graph import KEEP_POLICIES, cluster_nodes
 from filters.dedup.lsh import band_hashes, bucket_of, group_pairs, lsh_param
-from filters.dedup.minhash import MinHasher, jaccard_estimate, sha1_hash32_many, shingle
-from filters.dedup.shingle_batch import word_shingle_hashes
+from filters.dedup.minhash import MinHasher, jaccard_estimate
+from filters.dedup.shingle_batch import shingle_hashes
 
 VERIFY_MODES = ("exact", "minhash", "none")
 
@@ -86,12 +86,7 @@ class TextCollectionDedup(GlobalStage):
         """Band rows of a chunk (bucket, band, band_hash, length, _unit, _seq), sorted by bucket
         then seq; saves what the verification needs (each document's shingle hashes or
         signature) beside them."""
-        if self.shingle_unit == "word":
-            hv, counts = word_shingle_hashes(texts, self.ngram)
-        else:
-            token_lists = [shingle(t, self.ngram, self.shingle_unit) for t in texts]
-            counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
-            hv = sha1_hash32_many([tok for tokens in token_lists for tok in tokens])
+        hv, counts = shingle_hashes(texts, self.ngram, self.shingle_unit)
         sigs = MinHasher(self.num_perm, self.seed).signatures_from_hashes(hv, counts)
         self._save_side(chunk.index, chunk.first_seq, hv, counts, sigs)
         idx = np.flatnonzero(counts > 0)

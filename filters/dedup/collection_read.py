@@ -14,6 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.sources.parquet_rows import read_rows, row_groups_holding
+
 
 @dataclass(frozen=True)
 class Chunk:
@@ -71,7 +73,7 @@ def read_chunk(
     chunk's rows of a Parquet file, already read (see :func:`read_parquet_parts`)."""
     if chunk.path.endswith(".parquet"):
         if table is None:
-            table = _read_rows(chunk.path, chunk.start, chunk.stop, [id_field, text_field])
+            table = read_rows(pq.ParquetFile(chunk.path), chunk.start, chunk.stop, [id_field, text_field])
         texts = table[text_field]
         if pa.types.is_string(texts.type) or pa.types.is_large_string(texts.type):
             texts = texts.to_pylist()  # strings or None already
@@ -98,14 +100,7 @@ def read_chunk(
 
 def row_groups_of(path: str, start: int, stop: int) -> tuple[int, ...]:
     """The row groups of a Parquet file that hold rows [start, stop)."""
-    meta = pq.ParquetFile(path).metadata
-    groups, offset = [], 0
-    for g in range(meta.num_row_groups):
-        size = meta.row_group(g).num_rows
-        if offset < stop and offset + size > start:
-            groups.append(g)
-        offset += size
-    return tuple(groups)
+    return row_groups_holding(pq.ParquetFile(path).metadata, start, stop)[0]
 
 
 def iter_parquet_parts(path: str, spans: list[tuple[int, int]], columns: list[str], batch_rows: int = 4096):
@@ -116,10 +111,10 @@ def iter_parquet_parts(path: str, spans: list[tuple[int, int]], columns: list[st
     serialise, the whole row group's buffers)."""
     if any(a[1] > b[0] for a, b in zip(spans, spans[1:], strict=False)):
         raise ValueError("spans must be ascending and must not overlap")
-    groups = row_groups_of(path, spans[0][0], max(stop for _, stop in spans))
     f = pq.ParquetFile(path)
-    at = sum(f.metadata.row_group(g).num_rows for g in range(groups[0])) if groups else 0
+    groups, at = row_groups_holding(f.metadata, spans[0][0], max(stop for _, stop in spans))
     batches = f.iter_batches(batch_size=batch_rows, row_groups=list(groups), columns=columns, use_threads=False)
+    schema = pa.schema([f.schema_arrow.field(c) for c in columns])
     held: list[pa.RecordBatch] = []  # decoded rows from position ``at`` on
     rows = 0
     for start, stop in spans:
@@ -129,7 +124,6 @@ def iter_parquet_parts(path: str, spans: list[tuple[int, int]], columns: list[st
                 break
             held.append(batch)
             rows += batch.num_rows
-        schema = pa.schema([f.schema_arrow.field(c) for c in columns])
         part = pa.Table.from_batches(held, schema=schema).slice(start - at, stop - start)
         yield part.take(np.arange(part.num_rows))
         while held and at + held[0].num_rows <= stop:  # rows before the next span's start
@@ -141,21 +135,6 @@ def iter_parquet_parts(path: str, spans: list[tuple[int, int]], columns: list[st
 def read_parquet_parts(path: str, spans: list[tuple[int, int]], columns: list[str]) -> list[pa.Table]:
     """The parts of :func:`iter_parquet_parts`, as a list."""
     return list(iter_parquet_parts(path, spans, columns))
-
-
-def _read_rows(path: str, start: int, stop: int, columns: list[str]) -> pa.Table:
-    """Rows [start, stop) of a Parquet file, reading only the row groups that hold them."""
-    f = pq.ParquetFile(path)
-    groups, first, offset = [], None, 0
-    for g in range(f.metadata.num_row_groups):
-        size = f.metadata.row_group(g).num_rows
-        if offset < stop and offset + size > start:
-            groups.append(g)
-            first = offset if first is None else first
-        offset += size
-    if not groups:
-        return f.schema_arrow.empty_table().select(columns)
-    return f.read_row_groups(groups, columns=columns).slice(start - first, stop - start)
 
 
 def _text(value) -> str | None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from filters.dedup.minhash import _ASCII_FOLD, normalize_text
+from filters.dedup.minhash import _ASCII_FOLD, normalize_text, sha1_hash32_many, shingle
 from filters.dedup.sha1_batch import sha1_hash32_spans
 
 _SPACE = 32
@@ -83,3 +83,13 @@ def word_shingle_hashes(texts: Sequence[str | None], n: int = 5) -> tuple[np.nda
     how many each text has; equal to hashing ``word_shingles(text, n)`` text by text."""
     buf, starts, lengths, counts = word_shingle_spans(texts, n)
     return sha1_hash32_spans(buf, starts, lengths), counts
+
+
+def shingle_hashes(texts: Sequence[str | None], n: int = 5, unit: str = "word") -> tuple[np.ndarray, np.ndarray]:
+    """``(hashes, counts)`` of the texts' ``unit`` n-grams (see :func:`~filters.dedup.minhash.shingle`):
+    word n-grams all at once (:func:`word_shingle_hashes`), others shingle by shingle."""
+    if unit == "word":
+        return word_shingle_hashes(texts, n)
+    token_lists = [shingle(t, n, unit) for t in texts]
+    counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+    return sha1_hash32_many([tok for tokens in token_lists for tok in tokens]), counts

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
-from filters.dedup.minhash import MinHasher, jaccard_estimate, sha1_hash32_many, shingle
-from filters.dedup.shingle_batch import word_shingle_hashes
+from filters.dedup.minhash import MinHasher, jaccard_estimate
+from filters.dedup.shingle_batch import shingle_hashes
 
 
 @dataclass
@@ -55,12 +55,7 @@ class TextSignal:
 
     def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures, has_shingles) of the texts; texts without shingles get no band rows."""
-        if self.unit == "word":  # the whole batch at once, no Python object per shingle
-            hv, counts = word_shingle_hashes(texts, self.ngram)
-        else:
-            token_lists = [shingle(t, self.ngram, self.unit) for t in texts]
-            counts = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
-            hv = sha1_hash32_many([tok for tokens in token_lists for tok in tokens])
+        hv, counts = shingle_hashes(texts, self.ngram, self.unit)
         sigs = self.hasher.signatures_from_hashes(hv, counts)
         return sigs, np.asarray(counts) > 0
 
@@ -93,7 +88,7 @@ class ImageSignal:
     every pair of which is checked: about ``bands * n**2 / 2**(band_bits + 1)`` checks, quadratic
     in n. A group above ``max_group`` is checked as a star only (a warning says so). The default,
     4 bits (5 bands of 12-13 bits), costs about 15M checks for 200k images and 350M for 1M (spread
-    over the buckets; raise ``buckets`` with n), and random pairs within the distance are
+    over the buckets, whose number the runner raises with n), and random pairs within the distance are
     improbable (about 4e-14 per pair); 6 bits already costs 270M checks at 200k, 12 bits 8G.
     pHash moves 0-2 bits under resizing and re-encoding and 4-14 bits under 2-5% crops: raise
     ``max_bits`` for crops on small collections only.
@@ -192,7 +187,7 @@ def verified_pairs(
         # equal image bands are chance collisions, not duplicates: a star can miss real pairs
         logging.getLogger(__name__).warning(
             "image near-duplicates: band groups above %d images were checked as stars only (%d pairs); "
-            "lower the distance (dedup_image_bits) or raise the buckets", max_group, int(star.sum()))
+            "lower the distance (dedup_image_bits)", max_group, int(star.sum()))
     if not len(pairs):
         return pairs, np.zeros(0)
     uniq, first = np.unique(ids, return_index=True)
