@@ -4,7 +4,7 @@
     from engine.loader import CaptionPolicy, training_dataset, collate
 
     ds = training_dataset("OUT", caption=CaptionPolicy("mix", ("dense",), p=0.8, seed=1),
-                          filters=["hallucination_rate<=0.2"], shuffle_buffer=2000, seed=1,
+                          filters=["crosscheck_rate<=0.2"], shuffle_buffer=2000, seed=1,
                           rank=rank, world_size=world_size, transform=preprocess)
     for epoch in range(epochs):
         ds.set_epoch(epoch)
@@ -19,6 +19,11 @@ buffer -> caption policy -> image decoding -> ``transform``. Each shard goes to 
 all workers and nodes. When there are fewer shards than parts, every part reads every shard and
 keeps one sample in ``parts`` instead (correct, but each part reads all bytes): reshard with
 ``loomery reshard`` to at least ``world_size * num_workers`` shards to avoid it.
+
+A filter names a column of the output: naming one that no stage wrote is an error (the columns
+are read from the Parquet sidecars' schema, footers only). A sample whose value is null is
+dropped by a filter (``keep_missing`` keeps it); how many that drops is counted from the
+sidecars' statistics and logged when the dataset is built (``ds.null_drops``).
 
 Ray Train reads the same shards through Ray Data instead: see :func:`ray_dataset`.
 """
@@ -37,8 +42,9 @@ import webdataset as wds
 from PIL import Image
 from torch.utils.data import IterableDataset, get_worker_info
 
+from engine.loader_checks import check_filters
 from engine.loader_policy import CaptionPolicy, ScoreFilter, as_filters
-from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder
+from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder, Sample
 
 __all__ = ["CaptionPolicy", "ScoreFilter", "TrainingDataset", "collate", "decode_image",
            "ray_dataset", "shard_urls", "training_dataset"]
@@ -92,6 +98,7 @@ class TrainingDataset(IterableDataset):
         self.decode, self.transform = decode, transform
         self.rank, self.world_size = rank, world_size
         self.epoch = 0
+        self.null_drops: dict[str, int] = {}  # filter -> samples it drops for a null value
 
     def set_epoch(self, epoch: int) -> None:
         """Choose the epoch: it reseeds shard order, sample shuffle and caption mixing."""
@@ -149,10 +156,10 @@ class TrainingDataset(IterableDataset):
                 "meta": meta}
 
     def _document(self, key: str, meta: dict, sample: dict) -> dict:
+        blobs = _position_images(sample)
         images = []
         for i, text in enumerate(meta["texts"]):
-            data = next((sample[f"{i}.{e}"] for e in IMAGE_EXTENSIONS if f"{i}.{e}" in sample),
-                        None)
+            data = blobs.get(i)
             image = None
             if text is None and data is not None:
                 image = decode_image(data, self.decode)
@@ -169,7 +176,9 @@ def training_dataset(source, *, caption: CaptionPolicy | str = "alt", filters=()
     """A :class:`TrainingDataset` over an output folder (or a list of shard paths).
 
     ``caption``: a :class:`CaptionPolicy` or its string form (``"mix:dense:0.8"``). ``filters``:
-    ScoreFilters or strings (``"hallucination_rate<=0.2"``) applied to the stored scores.
+    ScoreFilters or strings (``"crosscheck_rate<=0.2"``) applied to the stored scores; on an
+    output folder, a filter on a column that no stage wrote raises ValueError, and the samples
+    each filter drops for a null value are counted (logged, and kept in ``ds.null_drops``).
     ``rank``/``world_size`` default to torch.distributed's when it is initialised, else to the
     ``RANK``/``WORLD_SIZE`` environment variables, else to a single node.
     """
@@ -177,9 +186,13 @@ def training_dataset(source, *, caption: CaptionPolicy | str = "alt", filters=()
         caption = CaptionPolicy.parse(caption, seed=seed)
     if rank is None or world_size is None:
         rank, world_size = _distributed()
-    return TrainingDataset(shard_urls(source), caption=caption, filters=as_filters(filters),
-                           shuffle_shards=shuffle_shards, shuffle_buffer=shuffle_buffer, seed=seed,
-                           decode=decode, transform=transform, rank=rank, world_size=world_size)
+    checks = as_filters(filters)
+    null_drops = check_filters(source, checks)
+    ds = TrainingDataset(shard_urls(source), caption=caption, filters=checks,
+                         shuffle_shards=shuffle_shards, shuffle_buffer=shuffle_buffer, seed=seed,
+                         decode=decode, transform=transform, rank=rank, world_size=world_size)
+    ds.null_drops = null_drops
+    return ds
 
 
 def collate(samples: list[dict]) -> dict:
@@ -201,8 +214,10 @@ def collate(samples: list[dict]) -> dict:
 def ray_dataset(source, *, caption: CaptionPolicy | str = "alt", filters=(), seed: int = 0,
                 decode: bool = False, epoch: int = 0):
     """The Ray Data path for Ray Train: ``ray.data.read_webdataset`` over the shards, with the
-    same score filters and caption policy. Rows: ``key``, ``image`` (bytes, or an HWC uint8 array
-    with ``decode=True``), ``caption``, ``caption_source``.
+    same score filters (checked as in :func:`training_dataset`) and caption policy. Pair rows:
+    ``key``, ``image`` (bytes, or an HWC uint8 array with ``decode=True``), ``caption``,
+    ``caption_source``. Document rows: ``key``, ``texts`` and ``images`` (lists in reading
+    order; bytes or arrays at image positions, None at text positions).
 
     In a Ray Train loop, pass it as ``datasets={"train": ds}`` and read
     ``ray.train.get_dataset_shard("train").iter_torch_batches(...)``; Ray splits it across workers.
@@ -212,6 +227,7 @@ def ray_dataset(source, *, caption: CaptionPolicy | str = "alt", filters=(), see
     if isinstance(caption, str):
         caption = CaptionPolicy.parse(caption, seed=seed)
     checks = as_filters(filters)
+    check_filters(source, checks)
     ds = ray.data.read_webdataset(shard_urls(source), decoder=None)
 
     def build(row: dict) -> list[dict]:
@@ -219,6 +235,12 @@ def ray_dataset(source, *, caption: CaptionPolicy | str = "alt", filters=(), see
         if not all(f(meta) for f in checks):
             return []
         key = row["__key__"].rsplit("/", 1)[-1]
+        if isinstance(meta.get("texts"), list):
+            blobs = _position_images(row)
+            images = [None if t is not None or blobs.get(i) is None
+                      else (decode_image(blobs[i], "rgb8") if decode else blobs[i])
+                      for i, t in enumerate(meta["texts"])]
+            return [{"key": key, "texts": list(meta["texts"]), "images": images}]
         alt = row["txt"].decode("utf-8", "replace") if row.get("txt") is not None else None
         chosen = caption.choose(key, meta, alt, epoch)
         data = next((row[e] for e in IMAGE_EXTENSIONS if row.get(e) is not None), None)
@@ -228,6 +250,12 @@ def ray_dataset(source, *, caption: CaptionPolicy | str = "alt", filters=(), see
         return [{"key": key, "image": image, "caption": chosen[0], "caption_source": chosen[1]}]
 
     return ds.flat_map(build)
+
+
+def _position_images(sample: dict) -> dict[int, bytes]:
+    """A document sample's image bytes by position (``images.mp``, or legacy ``{i}.jpg``)."""
+    members = {k: v for k, v in sample.items() if not k.startswith("__") and v is not None}
+    return Sample("", members).position_images()
 
 
 def _json(sample: dict) -> dict:

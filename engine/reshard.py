@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engine.report.folder import OutputFolder, Sample, iter_tar_samples
+from engine.sinks.counts import write_counts
 from engine.sinks.files import DeterministicTar, describe, write_parquet
+from engine.sinks.layout import METADATA, SHARDS, parquet_name, tar_name
 
 
 def reshard(src: str | Path, dst: str | Path, samples_per_shard: int) -> dict:
@@ -34,8 +36,10 @@ def reshard(src: str | Path, dst: str | Path, samples_per_shard: int) -> dict:
         raise FileExistsError(f"{dst} already holds an output (manifest.json); pick a new folder")
     if dst.resolve() == folder.path.resolve():
         raise ValueError("reshard writes a new folder; --out must differ from the input")
-    (dst / "shards").mkdir(parents=True, exist_ok=True)
+    (dst / SHARDS).mkdir(parents=True, exist_ok=True)
+    (dst / METADATA).mkdir(parents=True, exist_ok=True)
     shards = list(_write_shards(folder, dst, samples_per_shard))
+    write_counts(dst, shards)
     rejects = _copy_rejects(folder, dst)
     if (folder.path / "stats.json").exists():
         shutil.copyfile(folder.path / "stats.json", dst / "stats.json")
@@ -95,15 +99,15 @@ def _write_one(dst: Path, index: int, samples: list[Sample], meta: pa.Table) -> 
     keys = [s.key for s in samples]
     if "key" in meta.column_names and meta.column("key").to_pylist() != keys:
         raise ValueError(f"shard {index}: Parquet sidecar keys differ from the tar's samples")
-    tar_name, pq_name = f"shards/{index:05d}.tar", f"shards/{index:05d}.parquet"
-    tar = DeterministicTar(str(dst / tar_name))
+    tar_path, pq_path = tar_name(index), parquet_name(index)
+    tar = DeterministicTar(str(dst / tar_path))
     for sample in samples:
         for ext, data in sample.members.items():
             tar.add(f"{sample.key}.{ext}", data)
     written = tar.close()
-    side = write_parquet(meta, str(dst / pq_name))
-    return {"name": tar_name, "samples": len(samples), "bytes": written.bytes,
-            "sha256": written.sha256, "parquet": pq_name, "parquet_bytes": side.bytes,
+    side = write_parquet(meta, str(dst / pq_path))
+    return {"name": tar_path, "samples": len(samples), "bytes": written.bytes,
+            "sha256": written.sha256, "parquet": pq_path, "parquet_bytes": side.bytes,
             "parquet_sha256": side.sha256}
 
 

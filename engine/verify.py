@@ -6,22 +6,33 @@ import json
 import tarfile
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.columns import PAYLOAD
+from engine.sinks.counts import read_sizes
 from engine.sinks.files import describe
-from schemas import DOCUMENT_SCHEMA, PAIR_SCHEMA, REJECT_SCHEMA, SchemaError, check_manifest, validate_table
+from engine.sinks.layout import LENGTH, SHARDS, stats_name
+from schemas import (
+    DOCUMENT_METADATA_SCHEMA,
+    PAIR_METADATA_SCHEMA,
+    REJECT_SCHEMA,
+    SchemaError,
+    check_manifest,
+    validate_table,
+)
 
-RECORD_SCHEMAS = {"pair": PAIR_SCHEMA, "document": DOCUMENT_SCHEMA}
+# What a shard's Parquet sidecar must hold, by its ``loomery.schema`` tag.
+RECORD_SCHEMAS = {"pair": PAIR_METADATA_SCHEMA, "document": DOCUMENT_METADATA_SCHEMA}
 
 
 def verify_output(out: str | Path) -> list[str]:
     """Every mismatch between ``out`` and its manifest; an empty list means the folder is sound.
 
-    Checks sizes and sha256 of every shard, sidecar and rejects file, sample counts, that each
-    sample has its files, that Parquet sidecars list the same keys in the same order and match
-    their schema, that no key is both kept and rejected, and that no temporary file remains.
+    Checks sizes and sha256 of every shard, sidecar and rejects file, sample counts (and the
+    sizes.json, per-shard stats and ``__len__`` count files), that every sample of a shard has
+    the same members, a ``.json`` among them, that Parquet sidecars list the same keys in the
+    same order and match their schema, that the shards folder holds nothing but the tars and
+    files WebDataset readers skip, that no key is both kept and rejected, and that no temporary
+    file remains.
     """
     out = Path(out)
     path = out / "manifest.json"
@@ -42,7 +53,7 @@ def verify_output(out: str | Path) -> list[str]:
         schema = RECORD_SCHEMAS.get((sidecar.schema.metadata or {}).get(b"loomery.schema", b"").decode())
         try:
             if schema is not None:  # sidecars hold everything but the payload bytes
-                validate_table(sidecar, pa.schema([f for f in schema if f.name not in PAYLOAD]))
+                validate_table(sidecar, schema)
         except SchemaError as e:
             problems.append(f"{shard['parquet']}: {e}")
         if sidecar.column("key").to_pylist() != keys:
@@ -73,6 +84,7 @@ def verify_output(out: str | Path) -> list[str]:
         problems.append(f"shards hold {len(kept_keys)} samples, manifest says kept={totals['kept']}")
     if rejected != totals["rejected"]:
         problems.append(f"rejects hold {rejected} rows, manifest says rejected={totals['rejected']}")
+    problems += _check_counts(out, manifest["shards"])
     leftovers = [str(p.relative_to(out)) for p in out.rglob("*") if ".tmp-" in p.name or p.name == "_work"]
     if leftovers:
         problems.append(f"temporary files remain: {', '.join(sorted(leftovers)[:5])}")
@@ -91,8 +103,35 @@ def _check_file(out: Path, name: str, size: int, sha256: str) -> list[str]:
     return []
 
 
+def _check_counts(out: Path, shards: list[dict]) -> list[str]:
+    """The count files agree with the manifest, and the shards folder holds only the tars and
+    names that WebDataset readers skip (``.``/``_``-prefixed): Ray Data and Hugging Face
+    ``datasets`` open every other file of the folder as a tar."""
+    problems = []
+    want = {s["name"].rsplit("/", 1)[-1]: s["samples"] for s in shards}
+    sizes = read_sizes(out)
+    if sizes is not None and sizes != want:
+        problems.append("metadata/sizes.json disagrees with the manifest's shard sample counts")
+    for shard in shards:
+        path = out / stats_name(shard["name"])
+        if path.is_file() and json.loads(path.read_text()).get("successes") != shard["samples"]:
+            problems.append(f"{stats_name(shard['name'])}: successes differ from the manifest")
+    length = out / SHARDS / LENGTH
+    if length.is_file() and int(length.read_text().strip() or -1) != sum(want.values()):
+        problems.append(f"{SHARDS}/{LENGTH} disagrees with the manifest's sample total")
+    named = {s["name"] for s in shards}
+    if (out / SHARDS).is_dir():
+        stray = sorted(f"{SHARDS}/{p.name}" for p in (out / SHARDS).iterdir()
+                       if not p.name.startswith((".", "_")) and f"{SHARDS}/{p.name}" not in named)
+        if stray:
+            problems.append(f"the shards folder holds files WebDataset readers would open as "
+                            f"tars: {', '.join(stray[:5])}")
+    return problems
+
+
 def _tar_keys(path: Path, problems: list[str]) -> list[str]:
-    """Sample keys of a shard in order; problems gets a line for a sample missing a file."""
+    """Sample keys of a shard in order; problems gets a line for a sample missing its ``.json``
+    or whose members differ from the shard's first sample's."""
     keys: list[str] = []
     members: dict[str, set[str]] = {}
     try:
@@ -105,7 +144,13 @@ def _tar_keys(path: Path, problems: list[str]) -> list[str]:
                 members[key].add(ext)
     except tarfile.TarError as e:
         problems.append(f"{path.name}: unreadable tar: {e}")
+    first = None
     for key, exts in members.items():
         if "json" not in exts:
             problems.append(f"{path.name}: sample {key} has no .json")
+        first = exts if first is None else first
+        if exts != first:
+            problems.append(f"{path.name}: sample {key} has members {sorted(exts)}, the shard's "
+                            f"first sample {sorted(first)}")
+            break
     return keys

@@ -22,7 +22,7 @@ from filters.resize import ResizeError
 class FetchImages(FetchingFilter):
     """Fetch ``url``, resize, and fill ``image`` (re-encoded bytes), ``image_format``,
     ``width``/``height``, ``orig_width``/``orig_height``, ``sha256`` (of the original bytes),
-    ``status``, ``content_type``, ``final_url``, ``fetch_attempts`` and the consent evidence
+    ``http_status``, ``content_type``, ``final_url``, ``fetch_attempts`` and the consent evidence
     ``x_robots_tag`` and ``robots_txt``. A URL that fails is rejected with the fetcher's reason
     (``blocked_address``, ``robots_txt``, ``http_404``, ``too_many_pixels``, ...)."""
 
@@ -108,7 +108,7 @@ def _with_columns(batch: pa.Table, results: list[FetchResult], rows) -> pa.Table
         "orig_height": pa.array(col("orig_height"), pa.int32()),
         "sha256": pa.array(col("sha256"), pa.string()),
         "md5": pa.array(col("md5"), pa.string()),
-        "status": pa.array([r.status for r in results], pa.int32()),
+        "http_status": pa.array([r.status for r in results], pa.int32()),
         "content_type": pa.array([r.content_type for r in results], pa.string()),
         "final_url": pa.array([r.final_url for r in results], pa.string()),
         "fetch_attempts": pa.array([r.attempts for r in results], pa.int32()),

@@ -38,7 +38,12 @@ class Sample:
         return None
 
     def position_images(self) -> dict[int, bytes]:
-        """A document's images by position: ``{key}.{i}.jpg`` -> ``{i: bytes}``."""
+        """A document's images by position, from its ``{key}.images.mp`` member (or, in outputs
+        written before it, from ``{key}.{i}.jpg`` members): ``{i: bytes}``."""
+        if "images.mp" in self.members:
+            from engine.sinks.documents import unpack_images
+
+            return unpack_images(self.members["images.mp"])
         out = {}
         for ext, data in self.members.items():
             head, _, tail = ext.partition(".")

@@ -18,6 +18,8 @@ from engine.card import write_card
 from engine.runner.failpoints import failpoint
 from engine.runner.stats import merge_stats
 from engine.runner.workdir import WorkDir, write_json_atomic
+from engine.sinks.counts import write_counts
+from engine.sinks.layout import METADATA, parquet_name, tar_name
 from engine.sources.base import Unit
 from schemas import SCHEMA_VERSION, check_manifest
 
@@ -29,6 +31,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
     out = work.out
     (out / "shards").mkdir(exist_ok=True)
     (out / "rejects").mkdir(exist_ok=True)
+    (out / METADATA).mkdir(exist_ok=True)
     shards, rejects, moves = [], [], []
     stats: dict[str, Any] = {}
     totals = {"inputs": 0, "kept": 0, "rejected": 0}
@@ -39,11 +42,10 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
             totals[key] += info[key]
         merge_stats(stats, info["stats"])
         for part in info["parts"]:
-            stem = f"shards/{len(shards):05d}"
-            moves += [(folder / part["tar"], out / f"{stem}.tar"),
-                      (folder / part["parquet"], out / f"{stem}.parquet")]
-            shards.append({"name": f"{stem}.tar", "samples": part["samples"], "bytes": part["bytes"],
-                           "sha256": part["sha256"], "parquet": f"{stem}.parquet",
+            tar, sidecar = tar_name(len(shards)), parquet_name(len(shards))
+            moves += [(folder / part["tar"], out / tar), (folder / part["parquet"], out / sidecar)]
+            shards.append({"name": tar, "samples": part["samples"], "bytes": part["bytes"],
+                           "sha256": part["sha256"], "parquet": sidecar,
                            "parquet_bytes": part["parquet_bytes"], "parquet_sha256": part["parquet_sha256"]})
         if info["rejects"]:
             name = f"rejects/{unit.index:05d}.parquet"
@@ -56,6 +58,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
             failpoint("finalize_move")
         elif not dst.exists():
             raise FileNotFoundError(f"{src} is missing and {dst} was never published")
+    write_counts(out, shards)  # sizes.json, per-shard stats, __len__: O(shards) small files
     stats_doc = {"totals": totals, "stages": stats}
     write_json_atomic(out / "stats.json", stats_doc)
     manifest = {

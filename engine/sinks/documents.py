@@ -1,25 +1,32 @@
 """The documents sink: one WebDataset sample per interleaved document, with Parquet sidecars.
 
-Each document becomes ``{key}.json`` (the sequence: ``texts`` with null where an image stands,
-``image_urls`` and sizes per position, the parsed ``metadata`` and every other column) and one
-``{key}.{i}.{ext}`` member per image position ``i`` that holds bytes. The Parquet sidecar holds
-the same records without image bytes (OBELICS layout: ``texts``/``image_urls`` parallel lists).
+Every document is the same two members, whatever its number of images, so that readers that
+expect one member set per dataset (Hugging Face ``datasets``, Ray Data) read it as it is:
+
+- ``{key}.json``: the document in the OBELICS schema (engine/sinks/obelics.py: ``images`` URLs,
+  ``texts``, per-position ``metadata``, ``general_metadata``) with our fields beside them;
+- ``{key}.images.mp``: MessagePack of a list parallel to ``texts``: the image's encoded bytes at
+  each image position, empty bytes where there is none (text positions, images not fetched), so
+  the list's type is always binary.
+
+The Parquet sidecar holds the same records as the ``.json`` members, without image bytes.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 from typing import Any
 
+import msgpack
 import pyarrow as pa
 
 from engine.sinks.base import ShardedSink, ShardPart
 from engine.sinks.files import DeterministicTar, write_parquet
-from engine.sinks.webdataset import dumps, json_rows
+from engine.sinks.members import dumps, json_rows
+from engine.sinks.obelics import to_obelics
 from schemas.document import DOCUMENT_SCHEMA
 
+IMAGES_MEMBER = "images.mp"
 _MAGIC = ((b"\xff\xd8\xff", "jpg"), (b"\x89PNG", "png"), (b"GIF8", "gif"), (b"RIFF", "webp"))
 
 
@@ -31,26 +38,34 @@ def image_extension(data: bytes) -> str:
     return "jpg"
 
 
+def pack_images(blobs: list[bytes | None] | None, positions: int) -> bytes:
+    """The ``images.mp`` member: one bytes value per position (empty where there is no image)."""
+    values = [b if b else b"" for b in (blobs or [])]
+    values += [b""] * (positions - len(values))
+    return msgpack.packb(values, use_bin_type=True)
+
+
+def unpack_images(data: bytes) -> dict[int, bytes]:
+    """The images of an ``images.mp`` member by position (positions without bytes left out)."""
+    return {i: b for i, b in enumerate(msgpack.unpackb(data, raw=False)) if b}
+
+
 class DocumentSink(ShardedSink):
     """Writes document records (schemas/document.py) ``samples_per_shard`` per tar + Parquet."""
 
     schema = DOCUMENT_SCHEMA
 
-
     def _write_part(self, chunk: pa.Table, folder: str, index: int) -> ShardPart:
         name = f"part-{index:05d}"
-        drop = [c for c in ("images", "html") if c in chunk.column_names]
-        meta = chunk.drop_columns(drop)
         images = (chunk.column("images").to_pylist() if "images" in chunk.column_names
                   else [None] * chunk.num_rows)
+        meta = to_obelics(chunk)
         json_meta = meta.drop_columns([c for c in self.json_exclude if c in meta.column_names])
         tar = DeterministicTar(os.path.join(folder, name + ".tar"))
         for row, blobs in zip(json_rows(json_meta), images, strict=True):
             key = row["key"]
-            tar.add(f"{key}.json", dumps(_sample(row)))
-            for position, data in enumerate(blobs or []):
-                if data:
-                    tar.add(f"{key}.{position}.{image_extension(data)}", data)
+            tar.add(f"{key}.json", dumps(row))
+            tar.add(f"{key}.{IMAGES_MEMBER}", pack_images(blobs, len(row.get("texts") or [])))
         tar.close()
         write_parquet(meta, os.path.join(folder, name + ".parquet"))
         return ShardPart(tar=name + ".tar", parquet=name + ".parquet", samples=chunk.num_rows)
@@ -58,12 +73,3 @@ class DocumentSink(ShardedSink):
     def config(self) -> dict[str, Any]:
         return {**super().config(), "samples_per_shard": self.samples_per_shard,
                 "json_exclude": list(self.json_exclude)}
-
-
-def _sample(row: dict[str, Any]) -> dict[str, Any]:
-    """The ``.json`` member: metadata parsed back into an object rather than a string in one."""
-    out = dict(row)
-    if isinstance(out.get("metadata"), str):
-        with contextlib.suppress(ValueError):  # a string that is not JSON stays as it is
-            out["metadata"] = json.loads(out["metadata"])
-    return out

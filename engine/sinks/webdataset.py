@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import pyarrow as pa
 
 from engine.sinks.base import ShardedSink, ShardPart
+from engine.sinks.contract import with_datacomp_text, with_pair_contract
 from engine.sinks.files import DeterministicTar, write_parquet
+from engine.sinks.members import dumps, json_rows
 from schemas import PAIR_SCHEMA
+
+__all__ = ["WebDatasetSink", "dumps", "image_extension", "json_rows"]
 
 FORMAT_EXTENSIONS = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "gif": "gif"}
 
@@ -30,33 +33,29 @@ def image_extension(image: bytes, declared: str | None) -> str:
     return "jpg"
 
 
-def json_rows(table: pa.Table) -> list[dict[str, Any]]:
-    """Rows of ``table`` as JSON-ready dicts (binary columns left out)."""
-    keep = [f.name for f in table.schema if not pa.types.is_binary(f.type)]
-    return table.select(keep).to_pylist()
-
-
-def dumps(row: dict[str, Any]) -> bytes:
-    """A record's ``.json`` member: sorted keys, UTF-8, no NaN surprises."""
-    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
-
-
 class WebDatasetSink(ShardedSink):
     """Writes pair records as ``{key}.{jpg|png|webp}``, ``{key}.txt`` (the alt-text caption) and
-    ``{key}.json`` (every metadata column), ``samples_per_shard`` records per tar, and each tar's
-    records without image bytes as a Parquet sidecar of the same name.
+    ``{key}.json``, ``samples_per_shard`` records per tar, and each tar's records without image
+    bytes as a Parquet sidecar of the same name.
+
+    Both carry the img2dataset/DataComp contract (``key``, ``uid``, ``url``, ``caption``,
+    ``status``, ``error_message``, ``width``, ``height``, ``original_width``, ``original_height``,
+    ``sha256``) beside every other column; the sidecar also names the caption ``text``, as
+    DataComp's metadata does. The ``.json`` member leaves null values out (engine/sinks/members.py).
+    Every sample has the same three members as long as its images share one format: set the
+    fetcher's ``encode_format`` or ProbeImage's ``shard_format`` (readers such as Hugging Face
+    ``datasets`` require one member set per dataset).
 
     Columns listed in ``json_exclude`` (large embeddings, say) stay in the Parquet sidecar only.
     """
 
     schema = PAIR_SCHEMA
 
-
     def _write_part(self, chunk: pa.Table, folder: str, index: int) -> ShardPart:
         stem = os.path.join(folder, f"part-{index:05d}")
-        meta = chunk.drop_columns([c for c in ("image",) if c in chunk.column_names])
-        tar = DeterministicTar(stem + ".tar")
         images = chunk.column("image").to_pylist()
+        meta = with_pair_contract(chunk.drop_columns(["image"]))
+        tar = DeterministicTar(stem + ".tar")
         formats = meta.column("image_format").to_pylist() if "image_format" in meta.column_names else None
         formats = formats or [None] * chunk.num_rows
         json_meta = meta.drop_columns([c for c in self.json_exclude if c in meta.column_names])
@@ -66,7 +65,7 @@ class WebDatasetSink(ShardedSink):
             tar.add(f"{key}.txt", (row.get("caption") or "").encode("utf-8"))
             tar.add(f"{key}.json", dumps(row))
         tar.close()
-        write_parquet(meta, stem + ".parquet")
+        write_parquet(with_datacomp_text(meta), stem + ".parquet")
         return ShardPart(tar=f"part-{index:05d}.tar", parquet=f"part-{index:05d}.parquet", samples=chunk.num_rows)
 
     def config(self) -> dict[str, Any]:

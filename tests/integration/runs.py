@@ -40,5 +40,5 @@ def all_keys(out: Path) -> tuple[list[str], list[str]]:
     def keys(folder):
         return [k for p in sorted((out / folder).glob("*.parquet")) for k in pq.read_table(p).column("key").to_pylist()]
 
-    kept, rejected = keys("shards"), keys("rejects")
+    kept, rejected = keys("metadata"), keys("rejects")
     return kept, rejected

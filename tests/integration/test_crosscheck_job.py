@@ -30,7 +30,7 @@ def run(tmp_path, images, alts, cases, verifiers):
               sink=WebDatasetSink(samples_per_shard=100), out=str(tmp_path / "out"), unit_size=2)
     manifest = run_job(job)
     out = tmp_path / "out"
-    kept = pa.concat_tables([pq.read_table(p) for p in sorted((out / "shards").glob("*.parquet"))]).to_pylist()
+    kept = pa.concat_tables([pq.read_table(p) for p in sorted((out / "metadata").glob("*.parquet"))]).to_pylist()
     rejects = pa.concat_tables([pq.read_table(p) for p in sorted((out / "rejects").glob("*.parquet"))]).to_pylist()
     return manifest, {r["caption"]: r for r in kept}, rejects
 

@@ -83,7 +83,7 @@ def dedup_job(path: str, out, records_per_bucket: int | None = None) -> Job:
 
 
 def kept_and_rejected(out):
-    kept = sorted(k for p in sorted((out / "shards").glob("*.parquet")) for k in pq.read_table(p)["key"].to_pylist())
+    kept = sorted(k for p in sorted((out / "metadata").glob("*.parquet")) for k in pq.read_table(p)["key"].to_pylist())
     rejects = [pq.read_table(p) for p in sorted((out / "rejects").glob("*.parquet"))]
     table = pa.concat_tables(rejects) if rejects else None
     rejected = (
@@ -113,7 +113,7 @@ def test_near_duplicates_across_units_in_a_job(ray_local, tmp_path):
             assert reason == "near_duplicate"
             target = i - len(PHOTOS) if kind[i] == "image_dup" else 0
             assert dup_of == keys[target], (i, kind[i])
-    clusters = pa.concat_tables([pq.read_table(p) for p in (out / "shards").glob("*.parquet")])
+    clusters = pa.concat_tables([pq.read_table(p) for p in (out / "metadata").glob("*.parquet")])
     assert "dup_cluster" in clusters.column_names
     assert [p["buckets"] for p in manifest["phases"]] == [4, None]
     # More buckets for a larger run (one per 2 records here) change where pairs are found, not which.

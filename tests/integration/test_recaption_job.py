@@ -40,7 +40,7 @@ def recaption_job(inputs, out, server, existing=None) -> Job:
 
 
 def shard_rows(out):
-    return pa.concat_tables([pq.read_table(p) for p in sorted((out / "shards").glob("*.parquet"))]).to_pylist()
+    return pa.concat_tables([pq.read_table(p) for p in sorted((out / "metadata").glob("*.parquet"))]).to_pylist()
 
 
 def check_captioned(rows, bodies):

@@ -80,7 +80,7 @@ def test_blocklisted_bytes_go_nowhere_and_models_are_recorded(tmp_path, ray_loca
             data = path.read_bytes()
             assert not any(w in data for w in windows), f"blocked bytes found in {path}"
 
-    kept = [r for p in sorted((out / "shards").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    kept = [r for p in sorted((out / "metadata").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
     assert len(kept) == 4
     by_caption = {r["caption"]: r for r in kept}
     assert "portrait of a woman in uniform, mail [EMAIL]" in by_caption  # PII redacted

@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from PIL import Image, ImageDraw
 
+from engine.sinks import layout
+from engine.sinks.documents import pack_images
 from engine.sinks.files import DeterministicTar
 from schemas import REJECT_SCHEMA
 
@@ -89,7 +91,8 @@ def _pair_record(i: int, rng: random.Random) -> dict:
 
 
 def _write_shard(folder: Path, index: int, records: list[dict]) -> dict:
-    tar_name, pq_name = f"shards/{index:05d}.tar", f"shards/{index:05d}.parquet"
+    tar_name, pq_name = layout.tar_name(index), layout.parquet_name(index)
+    (folder / layout.METADATA).mkdir(exist_ok=True)
     tar = DeterministicTar(str(folder / tar_name))
     for r in records:
         meta = {k: v for k, v in r.items() if k != "image"}
@@ -186,11 +189,13 @@ def write_output(folder: str | Path, *, kept: int = 40, shards: int = 3, seed: i
 
 
 def write_documents(folder: str | Path, *, docs: int = 3) -> Path:
-    """Add a shard of interleaved documents ({key}.json sequence + {key}.{i}.jpg) to an output."""
+    """Add a shard of interleaved documents ({key}.json OBELICS sequence + {key}.images.mp) to an
+    output."""
     folder = Path(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     index = len(manifest["shards"])
-    tar_name, pq_name = f"shards/{index:05d}.tar", f"shards/{index:05d}.parquet"
+    tar_name, pq_name = layout.tar_name(index), layout.parquet_name(index)
+    (folder / layout.METADATA).mkdir(exist_ok=True)
     rows = []
     tar = DeterministicTar(str(folder / tar_name))
     for d in range(docs):
@@ -199,11 +204,10 @@ def write_documents(folder: str | Path, *, docs: int = 3) -> Path:
         images = [None, f"https://example.com/doc{d}/a.jpg", None,
                   f"https://example.com/doc{d}/b.jpg"]
         meta = {"key": key, "url": f"https://example.com/doc{d}.html", "texts": texts,
-                "image_urls": images}
+                "images": images}
         tar.add(f"{key}.json", json.dumps(meta).encode())
-        for i, url in enumerate(images):
-            if url:
-                tar.add(f"{key}.{i}.jpg", _jpeg(5000 + 10 * d + i))
+        blobs = [_jpeg(5000 + 10 * d + i) if url else None for i, url in enumerate(images)]
+        tar.add(f"{key}.images.mp", pack_images(blobs, len(texts)))
         rows.append(meta)
     tar.close()
     pq.write_table(pa.Table.from_pylist(rows), folder / pq_name)

@@ -12,9 +12,9 @@ from PIL import Image
 
 from engine import columns as C
 from engine.html.stage import ExtractDocuments
-from engine.sinks.documents import DocumentSink
+from engine.sinks.documents import DocumentSink, unpack_images
 from engine.sources.warc import WARC_SCHEMA
-from schemas.document import DOCUMENT_SCHEMA, check_interleaving
+from schemas.document import DOCUMENT_SCHEMA, OBELICS_SCHEMA, check_interleaving
 from schemas.validate import validate_table
 
 PARA = "Enough words in this paragraph to make the extractor keep it as main text content. "
@@ -57,10 +57,11 @@ def test_extraction_stage_builds_documents_and_rejects_empty_pages():
     validate_table(out.filter(pa.array([True, False])), DOCUMENT_SCHEMA)
 
 
-def test_sink_writes_json_and_positioned_images_deterministically(tmp_path):
+def test_sink_writes_obelics_json_and_one_images_member_deterministically(tmp_path):
     docs = ExtractDocuments()(warc_rows()).slice(0, 1)
     docs = docs.drop_columns([c for c in docs.column_names if C.is_internal(c)])
-    position = docs.column("image_urls").to_pylist()[0].index("https://example.org/a.jpg")
+    urls = docs.column("image_urls").to_pylist()[0]
+    position = urls.index("https://example.org/a.jpg")
     images = [None] * len(docs.column("texts").to_pylist()[0])
     images[position] = jpeg()
     docs = docs.set_column(docs.schema.get_field_index("images"), "images",
@@ -74,9 +75,22 @@ def test_sink_writes_json_and_positioned_images_deterministically(tmp_path):
         with tarfile.open(folder / part.tar) as tar:
             names = tar.getnames()
             sample = json.loads(tar.extractfile(f"{'a' * 24}.json").read())
-        assert names == [f"{'a' * 24}.json", f"{'a' * 24}.{position}.jpg"]
-        assert sample["metadata"]["consent"]["noimageai"] is True
-        assert sample["texts"][position] is None
+            packed = tar.extractfile(f"{'a' * 24}.images.mp").read()
+        # one fixed member set per document, whatever its number of images
+        assert names == [f"{'a' * 24}.json", f"{'a' * 24}.images.mp"]
+        assert unpack_images(packed) == {position: images[position]}
+        # OBELICS: images are URLs, metadata a JSON list per position, general_metadata a JSON doc
+        assert sample["images"] == urls and sample["texts"][position] is None
+        per_position = json.loads(sample["metadata"])
+        assert len(per_position) == len(urls) and per_position[position]["alt_text"] == "A"
+        assert per_position[position]["src"] == "https://example.org/a.jpg"
+        assert per_position[position]["document_url"] == "https://example.org/x"
+        assert all(m is None for i, m in enumerate(per_position) if i != position)
+        general = json.loads(sample["general_metadata"])
+        assert general["url"] == "https://example.org/x" and general["warc_filename"] == "f.warc.gz"
+        assert general["warc_record_offset"] == 0 and general["consent"]["noimageai"] is True
         sidecar = pq.read_table(folder / part.parquet)
-        assert "images" not in sidecar.column_names and sidecar.num_rows == 1
+        assert sidecar.schema.names[:4] == OBELICS_SCHEMA.names and sidecar.num_rows == 1
+        validate_table(sidecar, OBELICS_SCHEMA)
+        assert "image_urls" not in sidecar.column_names
     assert digests[0] == digests[1]

@@ -21,7 +21,7 @@ def output(tmp_path_factory):
 def test_percentiles_match_numpy_over_the_sidecars(output):
     result = score_percentiles(output)
     clip = np.concatenate([pq.read_table(p).column("clip_score").to_numpy()
-                           for p in sorted((output / "shards").glob("*.parquet"))])
+                           for p in sorted((output / "metadata").glob("*.parquet"))])
     entry = result["percentiles"]["clip_score"]
     assert entry["kept"]["n"] == 50
     for p in (1, 5, 25, 50, 75, 95, 99):
