@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.report.folder import OutputFolder
+from engine.card_examples import loading_section
+from engine.card_hf import hf_yaml, sample_members
+from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder
 from engine.score_stats import pass_rates, score_percentiles
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -37,6 +39,7 @@ def render_card(out_dir: str | Path) -> str:
         "- image-to-text" if not docs else "- image-text-to-text",
         f"size_categories:\n- {size_category(kept)}",
         "tags:\n- loomery\n- webdataset",
+        *hf_yaml(folder),
         "---",
         f"# {name}",
         "",
@@ -50,7 +53,8 @@ def render_card(out_dir: str | Path) -> str:
         _filters(folder),
         _scores(out_dir),
         _layout(folder, docs),
-        _loading(),
+        loading_section(folder, docs, next((m for m in sample_members(folder)
+                                            if m in IMAGE_EXTENSIONS), None)),
     ]
     notes = job.get("notes")
     if notes:
@@ -127,34 +131,27 @@ def _scores(out_dir) -> str:
 
 def _layout(folder: OutputFolder, docs: bool) -> str:
     size = sum(int(s.get("bytes", 0)) for s in folder.shards)
-    member = ("`{key}.json` (the sequence: `texts` with null where an image stands) and "
-              "`{key}.{i}.jpg` (the image at position i)") if docs else (
-              "`{key}.jpg|png|webp` (image), `{key}.txt` (alt-text), `{key}.json` (every "
-              "metadata column: scores, synthetic captions `caption_<variant>` with provenance, "
-              "claims and verdicts)")
+    member = ("`{key}.json` (the document in the OBELICS schema: `images` URLs and `texts` in "
+              "reading order, per-position `metadata`, `general_metadata`, and loomery's fields "
+              "beside them) and `{key}.images.mp` (MessagePack: the image bytes at each "
+              "position, empty at text positions)") if docs else (
+              "`{key}.jpg|png|webp` (image), `{key}.txt` (alt-text), `{key}.json` (the "
+              "img2dataset/DataComp columns `key`, `uid`, `url`, `caption`, `status`, "
+              "`error_message`, `width`, `height`, `original_width`, `original_height`, "
+              "`sha256`, then every other column: scores, synthetic captions "
+              "`caption_<variant>` with provenance, claims and verdicts; null values left out)")
     return "\n".join([
         "## Files", "",
-        f"- `shards/NNNNN.tar`: {len(folder.shards)} WebDataset shards, {size:,} bytes; each "
-        f"sample is {member}.",
-        "- `shards/NNNNN.parquet`: the same records' metadata, one row per sample, same order.",
+        f"- `shards/train-NNNNN.tar`: {len(folder.shards)} WebDataset shards, {size:,} bytes; "
+        f"each sample is {member}. `shards/__len__`: the sample total (open_clip reads it).",
+        "- `metadata/train-NNNNN.parquet`: the same records' columns, one row per sample, same "
+        "order (pairs also name the caption `text`, as DataComp's metadata does); "
+        "`metadata/sizes.json` and `metadata/train-NNNNN_stats.json`: samples per shard.",
         "- `rejects/*.parquet`: every rejected record with `stage`, `reason`, `score`, "
         "`threshold`.",
         "- `manifest.json`: the resolved job, models, counts and every file's sha256 "
         "(`loomery verify` checks them); `stats.json`: per-stage counts, times, histograms.",
         ""])
-
-
-def _loading() -> str:
-    return "\n".join([
-        "## Loading", "", "```python",
-        "from torch.utils.data import DataLoader",
-        "from engine.loader import training_dataset, collate",
-        'ds = training_dataset("THIS_FOLDER", caption="mix:dense:0.8", '
-        'filters=["hallucination_rate<=0.2"])',
-        "loader = DataLoader(ds, batch_size=256, num_workers=8, collate_fn=collate)",
-        "```", "",
-        "Plain `webdataset.WebDataset(\"shards/{00000..NNNNN}.tar\")` and "
-        "`ray.data.read_webdataset(\"shards/\")` read the shards as they are.", ""])
 
 
 def _holds_documents(folder: OutputFolder) -> bool:
