@@ -55,11 +55,11 @@ def loading_section(folder: OutputFolder, docs: bool, image_member: str | None) 
              "import webdataset as wds", "",
              f'samples = wds.WebDataset("{brace}", shardshuffle=False).decode("pil")',
              "first = next(iter(samples))",
-             "```", "", "```python", "import ray", "",
-             f'ds = ray.data.read_webdataset("{SHARDS}")',
+             "```", "", "```python", "import os", "", "import ray", "",
+             f'ds = ray.data.read_webdataset(os.path.abspath("{SHARDS}"))  # paths reach workers',
              "print(ds.take(1)[0].keys())",
-             "```", "", "```python", "from datasets import load_dataset", "",
-             'typed = load_dataset(".", split="train")             # types from this card',
+             "```", "", "```python", "import os", "", "from datasets import load_dataset", "",
+             'typed = load_dataset(os.path.abspath("."), split="train")  # types from this card',
              f'inferred = load_dataset("webdataset", data_dir="{SHARDS}", split="train")',
              "```", ""]
     if not docs:
