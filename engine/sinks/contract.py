@@ -71,5 +71,4 @@ def with_datacomp_text(meta: pa.Table) -> pa.Table:
     """The Parquet sidecar's columns: DataComp's metadata names the caption ``text``."""
     if DATACOMP_TEXT in meta.column_names:
         return meta
-    return meta.add_column(meta.schema.get_field_index("caption") + 1, DATACOMP_TEXT,
-                           meta.column("caption"))
+    return meta.add_column(len(PAIR_CONTRACT_SCHEMA), DATACOMP_TEXT, meta.column("caption"))
