@@ -12,6 +12,7 @@ import pytest
 
 from engine.job import Params
 from engine.runner import run_job
+from engine.sinks.documents import unpack_images
 from engine.sources.warc_write import write_warc
 from engine.verify import verify_output
 from schemas.document import check_interleaving
@@ -62,8 +63,9 @@ def documents(out: Path) -> dict[str, dict]:
                 doc = docs.setdefault(key, {"images": {}})
                 if rest == "json":
                     doc["json"] = json.loads(data)
-                else:
-                    doc["images"][int(rest.split(".")[0])] = data
+                else:  # one images.mp member: bytes per position, empty at text positions
+                    assert rest == "images.mp"
+                    doc["images"] = unpack_images(data)
     return docs
 
 
@@ -91,11 +93,11 @@ def test_html_dev_pages_extract_only(ray_local, site, tmp_path):
     loopback = site.url("/")
     for doc in docs.values():
         seq = doc["json"]
-        assert check_interleaving(seq["texts"], seq["image_urls"]) is None
+        assert check_interleaving(seq["texts"], seq["images"]) is None  # OBELICS: URLs
         assert not doc["images"], "extract_only fetches nothing"
-        for url in filter(None, seq["image_urls"]):
+        for url in filter(None, seq["images"]):
             assert url.startswith(loopback) or url.startswith("data:"), url
-    assert sum(1 for d in docs.values() for u in d["json"]["image_urls"] if u) > 100
+    assert sum(1 for d in docs.values() for u in d["json"]["images"] if u) > 100
 
 
 def test_job_fetches_images_into_their_positions(ray_local, site, tmp_path):
@@ -116,7 +118,7 @@ def test_job_fetches_images_into_their_positions(ray_local, site, tmp_path):
     docs = documents(tmp_path / "out")
     fetched = failed = 0
     for doc in docs.values():
-        seq, meta = doc["json"], doc["json"]["metadata"]
+        seq, meta = doc["json"], json.loads(doc["json"]["general_metadata"])  # OBELICS
         images = [doc["images"].get(i) for i in range(len(seq["texts"]))]
         assert check_interleaving(seq["texts"], images) is None  # every image now has bytes
         assert all(data.startswith(b"\xff\xd8") for data in doc["images"].values())
