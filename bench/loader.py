@@ -14,6 +14,11 @@ shuffle buffer, and decode images to RGB PIL images and the JSON metadata:
 
 Each side runs ``--reps`` times, interleaved, after one warm-up epoch (page cache); the best
 counts. Prints one JSON line: ``ours``/``baseline`` in samples/s and ``ratio`` (goal >= 0.9).
+
+With ``--ray-samples N`` (0 skips it) a second line compares ``ray.data.read_webdataset(folder)``
+(default decoding, one full pass) on a shards folder written by loomery's WebDatasetSink (the
+img2dataset/DataComp contract in every ``.json``) against the same samples written by
+``webdataset.TarWriter`` (jpg, txt and a json of key and caption), on a local Ray of 2 CPUs.
 """
 
 from __future__ import annotations
@@ -80,6 +85,72 @@ def epoch(dataset, workers: int, batch: int) -> tuple[int, float]:
     return n, time.perf_counter() - start
 
 
+def write_sink_and_tarwriter(folder: Path, samples: int, shards: int, size: int) -> tuple[Path, Path]:
+    """The same samples as loomery's sink writes them (tars only in ``ours/``) and as
+    ``webdataset.TarWriter`` writes them (``tarwriter/``)."""
+    import shutil
+
+    import pyarrow as pa
+    import webdataset as wds
+
+    from engine.runner.unit_io import conform
+    from engine.sinks import WebDatasetSink
+    from schemas import PAIR_SCHEMA
+
+    rng = np.random.default_rng(1)
+    images = [photo(rng, size) for _ in range(32)]
+    n = samples
+    table = conform(pa.table({
+        "key": [f"{i:024x}" for i in range(n)], "url": [f"https://example.com/{i}.jpg" for i in range(n)],
+        "caption": [f"alt text {i}" for i in range(n)], "image": [images[i % 32] for i in range(n)],
+        "image_format": ["jpeg"] * n, "width": pa.array([size] * n, pa.int32()),
+        "height": pa.array([size] * n, pa.int32()), "clip_score": [0.3] * n}), PAIR_SCHEMA)
+    ours, unit, theirs = folder / "ours", folder / "unit", folder / "tarwriter"
+    for d in (ours, unit, theirs):
+        d.mkdir()
+    for i, part in enumerate(WebDatasetSink(samples_per_shard=-(-n // shards)).write(table, str(unit))):
+        shutil.move(unit / part.tar, ours / f"train-{i:05d}.tar")
+    per = -(-n // shards)
+    for s in range(shards):
+        with wds.TarWriter(str(theirs / f"{s:05d}.tar")) as sink:
+            for i in range(s * per, min(n, (s + 1) * per)):
+                sink.write({"__key__": f"{i:024x}", "jpg": images[i % 32],
+                            "txt": f"alt text {i}", "json": {"key": f"{i:024x}", "caption": f"alt text {i}"}})
+    return ours, theirs
+
+
+def ray_pass(folder: Path) -> tuple[int, float]:
+    import ray
+
+    start = time.perf_counter()
+    n = sum(len(b["__key__"]) for b in ray.data.read_webdataset(str(folder)).iter_batches(batch_size=256))
+    return n, time.perf_counter() - start
+
+
+def ray_bench(samples: int, shards: int, size: int, reps: int) -> dict:
+    import ray
+
+    ray.init(num_cpus=2, object_store_memory=256 << 20, include_dashboard=False,
+             log_to_driver=False, logging_level="ERROR")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            ours, theirs = write_sink_and_tarwriter(Path(tmp), samples, shards, size)
+            ray_pass(theirs)  # warm-up: page cache, Ray workers
+            best, counts = {"ours": 0.0, "baseline": 0.0}, {}
+            for _ in range(reps):
+                for name, folder in (("baseline", theirs), ("ours", ours)):
+                    n, seconds = ray_pass(folder)
+                    counts[name], best[name] = n, max(best[name], n / seconds)
+    finally:
+        ray.shutdown()
+    if counts["ours"] != counts["baseline"]:
+        raise SystemExit(f"sample counts differ: {counts}")
+    return {"bench": "loader_ray", "ours": round(best["ours"], 1),
+            "baseline": round(best["baseline"], 1), "ratio": round(best["ours"] / best["baseline"], 3),
+            "unit": "samples/s", "baseline_name": "ray.data.read_webdataset on a webdataset.TarWriter folder",
+            "samples": counts["ours"], "shards": shards, "image_size": size}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--samples", type=int, default=4000)
@@ -89,6 +160,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--buffer", type=int, default=1000)
     ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--ray-samples", type=int, default=2000)
     args = ap.parse_args()
 
     import webdataset as wds
@@ -97,7 +169,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         urls = write_shards(Path(tmp), args.samples, args.shards, args.size)
-        baseline = (wds.WebDataset(urls, shardshuffle=len(urls), seed=0, empty_check=False)
+        baseline = (wds.WebDataset(urls, shardshuffle=len(urls))
                     .shuffle(args.buffer).decode("pil").to_tuple("jpg", "txt", "json"))
         ours = training_dataset(urls, caption="mix:dense:0.8", shuffle_buffer=args.buffer,
                                 seed=0, decode="pil", rank=0, world_size=1)
@@ -119,7 +191,10 @@ def main() -> None:
         "baseline_name": "webdataset.WebDataset shuffle+decode(pil)+to_tuple",
         "samples": counts["ours"], "shards": args.shards, "image_size": args.size,
         "workers": args.workers, "batch": args.batch, "shuffle_buffer": args.buffer,
+        "webdataset": wds.__version__,
     }))
+    if args.ray_samples:
+        print(json.dumps(ray_bench(args.ray_samples, args.shards, args.size, args.reps)))
 
 
 if __name__ == "__main__":
