@@ -18,7 +18,8 @@ counts. Prints one JSON line: ``ours``/``baseline`` in samples/s and ``ratio`` (
 With ``--ray-samples N`` (0 skips it) a second line compares ``ray.data.read_webdataset(folder)``
 (default decoding, one full pass) on a shards folder written by loomery's WebDatasetSink (the
 img2dataset/DataComp contract in every ``.json``) against the same samples written by
-``webdataset.TarWriter`` (jpg, txt and a json of key and caption), on a local Ray of 2 CPUs.
+``webdataset.TarWriter`` (the same member bytes, written by webdataset's own writer), on a local
+Ray of 2 CPUs.
 """
 
 from __future__ import annotations
@@ -86,8 +87,8 @@ def epoch(dataset, workers: int, batch: int) -> tuple[int, float]:
 
 
 def write_sink_and_tarwriter(folder: Path, samples: int, shards: int, size: int) -> tuple[Path, Path]:
-    """The same samples as loomery's sink writes them (tars only in ``ours/``) and as
-    ``webdataset.TarWriter`` writes them (``tarwriter/``)."""
+    """The same samples as loomery's sink writes them (tars only in ``ours/``) and the same
+    members rewritten by ``webdataset.TarWriter`` (``tarwriter/``)."""
     import shutil
 
     import pyarrow as pa
@@ -110,12 +111,12 @@ def write_sink_and_tarwriter(folder: Path, samples: int, shards: int, size: int)
         d.mkdir()
     for i, part in enumerate(WebDatasetSink(samples_per_shard=-(-n // shards)).write(table, str(unit))):
         shutil.move(unit / part.tar, ours / f"train-{i:05d}.tar")
-    per = -(-n // shards)
-    for s in range(shards):
-        with wds.TarWriter(str(theirs / f"{s:05d}.tar")) as sink:
-            for i in range(s * per, min(n, (s + 1) * per)):
-                sink.write({"__key__": f"{i:024x}", "jpg": images[i % 32],
-                            "txt": f"alt text {i}", "json": {"key": f"{i:024x}", "caption": f"alt text {i}"}})
+    from engine.report.folder import iter_tar_samples
+
+    for path in sorted(ours.glob("*.tar")):  # the very same member bytes, webdataset's writer
+        with wds.TarWriter(str(theirs / path.name), encoder=False) as sink:
+            for sample in iter_tar_samples(path):
+                sink.write({"__key__": sample.key, **sample.members})
     return ours, theirs
 
 
