@@ -10,8 +10,8 @@ import json
 from pathlib import Path
 
 from engine.card_examples import loading_section
-from engine.card_hf import hf_yaml, sample_members
-from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder
+from engine.card_hf import hf_yaml
+from engine.report.folder import OutputFolder
 from engine.score_stats import pass_rates, score_percentiles
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -53,8 +53,7 @@ def render_card(out_dir: str | Path) -> str:
         _filters(folder),
         _scores(out_dir),
         _layout(folder, docs),
-        loading_section(folder, docs, next((m for m in sample_members(folder)
-                                            if m in IMAGE_EXTENSIONS), None)),
+        loading_section(folder, docs),
     ]
     notes = job.get("notes")
     if notes:

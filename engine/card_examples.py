@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from engine.card_hf import json_schema
 from engine.loader_policy import SIDE_SUFFIXES
-from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder
+from engine.report.folder import OutputFolder
 from engine.sinks.layout import LENGTH, METADATA, SHARDS, SIZES
 
 # Preferred score columns for the filter example, most useful first.
@@ -31,7 +31,7 @@ def _caption_policy(schema: pa.Schema) -> str:
     return f"mix:{variants[0]}:0.8" if variants else "alt"
 
 
-def loading_section(folder: OutputFolder, docs: bool, image_member: str | None) -> str:
+def loading_section(folder: OutputFolder, docs: bool) -> str:
     """The card's "Loading" Markdown: Python examples, then the open_clip command."""
     schema = json_schema(folder)
     last = max(len(folder.shards) - 1, 0)
@@ -40,7 +40,6 @@ def loading_section(folder: OutputFolder, docs: bool, image_member: str | None) 
     chosen = None if docs else _score_filter(schema)
     if chosen:
         kwargs += f', filters=["{chosen}"]'
-    image = image_member if image_member in IMAGE_EXTENSIONS else "jpg"
     lines = ["## Loading", "",
              "Every example runs as it is from the folder that holds this card.", "",
              "With loomery's training loader (shard shuffle, rank/worker split, score filters, "

@@ -84,7 +84,8 @@ def test_pairs_job_accounts_for_every_url(ray_local, tmp_path):
                     metas.append(json.loads(data))
     assert len(metas) == 7
     for meta in metas:
-        assert meta["http_status"] == 200 and meta["status"] == "success" and meta["sha256"] and meta["orig_height"] in (240, 300)
+        assert meta["http_status"] == 200 and meta["status"] == "success"  # img2dataset's word
+        assert meta["sha256"] and meta["orig_height"] in (240, 300)
         assert meta["robots_txt"].startswith("allowed")
         assert meta["uid"] is not None
-    assert any(m["x_robots_tag"] == "otherbot: noai" for m in metas)  # evidence kept
+    assert any(m.get("x_robots_tag") == "otherbot: noai" for m in metas)  # null values left out  # evidence kept
