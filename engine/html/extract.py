@@ -47,7 +47,8 @@ class Document:
     texts: list[str | None] = field(default_factory=list)
     images: list[ImageInfo | None] = field(default_factory=list)
     title: str | None = None
-    charset: str = ""
+    charset: str = ""  # e.g. "cp1251 (meta)": the codec used and what decided it
+    decoding: dict = field(default_factory=dict)  # engine.html.decode.Decoding.to_dict()
     consent: Consent = field(default_factory=Consent)
 
     @property
@@ -183,7 +184,8 @@ def extract_document(
     """
     if not data or not data.strip():
         raise ExtractionError("empty_page")
-    text, charset = decode_html(data, content_type)
+    text, decoding = decode_html(data, content_type)
+    charset = str(decoding)
     tree = trafilatura.load_html(text)
     if tree is None:
         raise ExtractionError("unparseable_html", f"decoded as {charset}")
@@ -216,6 +218,7 @@ def extract_document(
     if not any(t for t in doc.texts if t):
         raise ExtractionError("no_main_content", "main content has no text")
     doc.title, doc.charset, doc.consent = title or None, charset, consent
+    doc.decoding = decoding.to_dict()
     return doc
 
 
