@@ -15,7 +15,8 @@ development pages' errors: such a rule tends to win on the other pages too). ``p
 ``pages_worse`` count the pages where a candidate differs from trafilatura's own text decisions.
 
 Speed: pages/s of ``engine.html.extract_document`` (bytes -> interleaved document with images
-resolved) against ``trafilatura.extract`` alone on the same bytes, each over ``--rounds`` passes;
+resolved) against ``trafilatura.extract`` alone on the same bytes, each over ``--rounds`` passes,
+the two alternating page by page;
 ``ratio`` is ours/baseline for F1, ``speed_ratio`` for pages/s.
 
     python bench/docs.py [--corpus ../shared/corpora/html-dev] [--rounds 2] [--limit N]
@@ -112,13 +113,19 @@ def baseline(data: bytes, url: str) -> str | None:
     return trafilatura.extract(data, url=url, include_tables=True, include_comments=False)
 
 
-def timed(fn, pages: list[tuple[bytes, str]], rounds: int) -> tuple[list, float]:
-    out = [fn(data, url) for data, url in pages]  # warm-up pass, also the scored output
-    start = time.perf_counter()
+def timed_pair(fns, pages: list[tuple[bytes, str]], rounds: int) -> tuple[list, list]:
+    """Outputs of each function (a warm-up pass) and its pages/s over ``rounds`` passes. The
+    functions alternate page by page, so that a shared machine's changing load weighs on each
+    alike."""
+    outputs = [[fn(data, url) for data, url in pages] for fn in fns]
+    spent = [0.0] * len(fns)
     for _ in range(rounds):
         for data, url in pages:
-            fn(data, url)
-    return out, len(pages) * rounds / (time.perf_counter() - start)
+            for k, fn in enumerate(fns):
+                start = time.perf_counter()
+                fn(data, url)
+                spent[k] += time.perf_counter() - start
+    return outputs, [len(pages) * rounds / s for s in spent]
 
 
 def candidate_counts(pages, cases) -> list[list[tuple[int, int, int]]]:
@@ -157,8 +164,7 @@ def main() -> None:
     cases = [case for _, case in items]
     sites = [site(url, case) for url, case in items]
 
-    base_texts, base_speed = timed(baseline, pages, args.rounds)
-    docs, our_speed = timed(ours, pages, args.rounds)
+    (base_texts, docs), (base_speed, our_speed) = timed_pair([baseline, ours], pages, args.rounds)
     our_texts = [doc.text() if doc else None for doc in docs]
     mine, theirs = score(our_texts, cases), score(base_texts, cases)
     per_candidate = candidate_counts(pages, cases)
