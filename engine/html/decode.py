@@ -151,8 +151,8 @@ def decode_with(data: bytes, encoding: webencodings.Encoding) -> str:
     """Decode ``data`` with a WHATWG encoding, invalid bytes as U+FFFD."""
     if encoding.name == "replacement":  # labels of encodings browsers refuse to decode
         return "\ufffd" if data else ""
-    if encoding.name == "x-user-defined":
-        return data.decode("x-user-defined", errors="replace")
+    if encoding.name == "x-user-defined":  # webencodings' own codec (Python has none)
+        return encoding.codec_info.decode(data)[0]
     codec = _python_codec(encoding)
     if codec == "cp1252":
         return data.decode(codec, errors="loomery_windows_1252")

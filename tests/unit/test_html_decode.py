@@ -87,6 +87,15 @@ def test_labels_browsers_do_not_know_are_ignored():
     assert decode_html(page("naïve", "<meta charset='utf-16'>").encode())[1].encoding == "utf-8"
 
 
+def test_header_only_encodings():
+    # x-user-defined maps 0x80-0xff to U+F780-U+F7FF; the replacement encoding (labels of
+    # encodings browsers refuse, such as hz-gb-2312) decodes a whole page to one U+FFFD
+    decoded, how = decode_html(b"ab\x80", "text/html; charset=x-user-defined")
+    assert decoded == "ab\uf780" and how.source == "header"
+    decoded, how = decode_html(b"<p>anything</p>", "text/html; charset=hz-gb-2312")
+    assert decoded == "\ufffd" and how.encoding == "replacement"
+
+
 def test_windows_1252_undefined_bytes_are_c1_controls_as_in_browsers():
     decoded, how = decode_html(b"<p>a\x81b\x9dc\x80</p>", "text/html; charset=iso-8859-1")
     assert decoded == "<p>a\x81b\x9dc€</p>" and how.replacements == 0
