@@ -25,7 +25,9 @@ from engine.html.walk import ItemFacts
 Position = tuple[str, ItemFacts] | ImageInfo
 FOCUSES = ("balanced", "precision", "recall")  # trafilatura's favor_precision/favor_recall
 # numeric dates (31.12.2020, 12/31/20, 2020-12-31) and clock times (19:49, 3:59 PM)
-_DATE_OR_TIME = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2})\b")
+_DAY = r"(?:0?[1-9]|[12]\d|3[01])"  # a day or a month number, either order
+_DATE_OR_TIME = re.compile(
+    rf"\b(?:{_DAY}([./-]){_DAY}\1(?:\d{{4}}|\d{{2}})|\d{{4}}-[01]\d-[0-3]\d|(?:[01]?\d|2[0-3]):[0-5]\d)\b")
 _NEVER_DATELINES = {"item", "list", "table", "code"}
 
 

@@ -76,3 +76,13 @@ def test_no_rule_quotes_the_development_pages():
             continue
         source = path.read_text().casefold()
         assert not [s for s in strings if s in source], path.name
+
+
+@pytest.mark.parametrize("line, dateline", [
+    ("23.10.2018", True), ("12/31/20 by the desk", True), ("2020-01-13", True),
+    ("Posted at 19:49", True), ("3:59 PM Letters", True),
+    ("Version 2.0.17 released", False), ("Score 99:99 tonight", False), ("Page 3.45.2018", False),
+])
+def test_dateline_shapes(line, dateline):
+    html = page(f"<p>{PARA * 3}</p><p>{line}</p><p>{PARA * 3}</p>")
+    assert (line not in extract_document(html, "https://example.org/").text()) == dateline
