@@ -22,7 +22,8 @@ class ExtractDocuments(Filter):
     Adds ``texts``/``images``/``image_urls``/``image_widths``/``image_heights`` (parallel lists,
     one item per position; ``images`` holds no bytes until images are fetched, so before that the
     sequence is ``texts`` against ``image_urls``) and ``metadata`` (JSON: WARC provenance, fetch
-    time, title, charset, consent evidence, and per position the image's alt, title, figcaption
+    time, title, charset and ``decoding`` (WHATWG encoding, codec, what decided it,
+    U+FFFD count), consent evidence, and per position the image's alt, title, figcaption
     and declared size). A page with nothing to keep is rejected (``empty_page``,
     ``no_main_content``, ``unparseable_html``). The ``html`` column is emptied afterwards.
     """
@@ -56,6 +57,7 @@ class ExtractDocuments(Filter):
                 fetch_time=row["warc_date"],
                 title=doc.title,
                 charset=doc.charset,
+                decoding=doc.decoding,
                 consent=doc.consent.to_dict(),
                 image_info=[_info(im) for im in doc.images],
                 removed_images=[],

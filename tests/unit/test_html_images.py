@@ -18,7 +18,8 @@ def test_srcset_largest_width_candidate_wins():
 
 
 def test_srcset_density_descriptors():
-    assert max(parse_srcset("x1.jpg, x2.jpg 2x, x3.jpg 3x"), key=lambda c: c[1])[0] == "x3.jpg"
+    assert [c.density for c in parse_srcset("x1.jpg, x2.jpg 2x, x3.jpg 3x")] == [None, 2.0, 3.0]
+    assert best_src(img("<img srcset='x1.jpg, x2.jpg 2x, x3.jpg 3x'>")) == "x3.jpg"
 
 
 def test_lazy_loading_attributes_beat_placeholder_src():
