@@ -21,6 +21,7 @@ import contextlib
 import itertools
 import uuid
 import zlib
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +105,7 @@ class RemoteHostGate:
         before it can)."""
         for link in self._links:
             await link.flush()
+            link.stop()
 
     def _link(self, host: str) -> _Link:
         return self._links[shard_of(host, len(self._links))]
@@ -117,19 +119,30 @@ class _Slot:
         self.lease = await self.link.acquire(self.host)
 
     async def __aexit__(self, *exc) -> None:
-        self.link.release(self.lease)
+        self.link.release(self.lease, self.host)
+
+
+REUSE = 4  # a lease serves at most this many requests of one worker in a row before it goes back
 
 
 class _Link:
-    """The batches for one shard: a sender that ships queued items whenever there are any
-    (and a heartbeat while leases are held), and a long poll while requests wait."""
+    """The batches for one shard: a sender that ships queued items whenever there are any (and
+    a heartbeat while leases are held), and a long poll while requests wait.
+
+    A worker never asks the service for more of a host than ``per_host`` at once (it could not
+    use more); its other requests for that host wait here and are served by a lease being
+    released, up to ``REUSE`` times in a row, without a message. Other workers waiting for the
+    host thus wait at most ``REUSE`` request durations longer than strict FIFO order."""
 
     def __init__(self, gate: RemoteHostGate, shard: Any):
         self.gate, self.shard = gate, shard
         self.acquires: list[tuple[int, str]] = []
         self.releases: list[int] = []
         self.pauses: list[tuple[str, float]] = []
-        self.waiting: dict[int, asyncio.Future] = {}
+        self.waiting: dict[int, tuple[str, asyncio.Future]] = {}  # asked of the service
+        self.local: dict[str, deque[asyncio.Future]] = {}  # beyond per_host: wait here
+        self.claimed: Counter[str] = Counter()  # leases held + requests asked, per host
+        self.uses: dict[int, int] = {}  # lease -> requests it served
         self.held = 0
         self._ids = itertools.count()
         self._dirty: asyncio.Event | None = None
@@ -137,22 +150,51 @@ class _Link:
         self._poller: asyncio.Task | None = None
 
     async def acquire(self, host: str) -> int:
-        request = next(self._ids)
         future = asyncio.get_running_loop().create_future()
-        self.waiting[request] = future
+        if self.claimed[host] < self.gate.per_host:
+            self._ask(host, future)
+        else:
+            self.local.setdefault(host, deque()).append(future)
+        return await future  # if cancelled, its grant goes to the next request or back
+
+    def release(self, lease: int, host: str) -> None:
+        self.held -= 1
+        if self.uses.get(lease, 0) < REUSE and self._hand_on(lease, host):
+            return
+        self.uses.pop(lease, None)
+        self.claimed[host] -= 1
+        if not self.claimed[host]:
+            del self.claimed[host]
+        self.releases.append(lease)
+        queue = self.local.get(host)
+        while queue:  # its lease went back: ask the service for the next one in line
+            future = queue.popleft()
+            if not future.done():
+                self._ask(host, future)
+                break
+        if queue is not None and not queue:
+            del self.local[host]
+        self.wake()
+
+    def _ask(self, host: str, future: asyncio.Future) -> None:
+        request = next(self._ids)
+        self.waiting[request] = (host, future)
+        self.claimed[host] += 1
         self.acquires.append((request, host))
         self.wake()
-        try:
-            return await future
-        except asyncio.CancelledError:
-            self.waiting.pop(request, None)  # a grant arriving later is handed straight back
-            self.acquires = [item for item in self.acquires if item[0] != request]
-            raise
 
-    def release(self, lease: int) -> None:
-        self.held -= 1
-        self.releases.append(lease)
-        self.wake()
+    def _hand_on(self, lease: int, host: str) -> bool:
+        """Give ``lease`` to the next request for ``host`` waiting here, if any."""
+        queue = self.local.get(host)
+        while queue:
+            future = queue.popleft()
+            if not future.done():
+                self.uses[lease] = self.uses.get(lease, 0) + 1
+                self.held += 1
+                future.set_result(lease)
+                return True
+        self.local.pop(host, None)
+        return False
 
     def wake(self) -> None:
         if self._dirty is None:
@@ -164,6 +206,11 @@ class _Link:
     async def flush(self) -> None:
         if self.releases or self.pauses:
             await self._send()
+
+    def stop(self) -> None:
+        for task in (self._sender, self._poller):
+            if task is not None:
+                task.cancel()
 
     async def _send_forever(self) -> None:
         heartbeat = self.gate.ref.lease_ttl_s / 3
@@ -201,17 +248,22 @@ class _Link:
             self._deliver(grants)
 
     def _fail(self, exc: Exception) -> None:
-        waiting, self.waiting = self.waiting, {}
-        for future in waiting.values():
+        futures = [f for _, f in self.waiting.values()] + [f for q in self.local.values() for f in q]
+        self.waiting, self.local = {}, {}
+        for future in futures:
             if not future.done():
                 future.set_exception(RuntimeError(f"host gate unreachable: {exc}"))
 
     def _deliver(self, grants: list[tuple[int, int]]) -> None:
         for request, lease in grants:
-            future = self.waiting.pop(request, None)
-            if future is None or future.done():
-                self.releases.append(lease)  # its asker gave up: hand it back
-                self.wake()
-            else:
+            entry = self.waiting.pop(request, None)
+            if entry is None:  # failed meanwhile
+                self.releases.append(lease)
+                continue
+            host, future = entry
+            if not future.done():
                 self.held += 1
                 future.set_result(lease)
+            elif not self._hand_on(lease, host):  # its asker gave up: the next one, or back
+                self.held += 1
+                self.release(lease, host)

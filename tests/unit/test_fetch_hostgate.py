@@ -35,8 +35,26 @@ def test_per_host_limit_holds_across_workers_and_hosts_are_independent():
     seen_a, seen_b, stats = asyncio.run(main())
     assert len(seen_a) == 24 and max(seen_a) == 2  # three workers, never more than 2 at once
     assert len(seen_b) == 12 and max(seen_b) == 2
-    assert stats["acquires"] == 36 and stats["calls"] < 36 * 2  # batched: < 2 calls per request
+    assert stats["acquires"] <= 36 and stats["calls"] < 36  # batched, leases reused
     assert stats["hosts"] == 0  # idle hosts are forgotten
+
+
+def test_a_busy_worker_does_not_starve_another():
+    async def main():
+        ref = gate(HostGateService())
+        busy, other = ref.connect(1), ref.connect(1)
+        live, seen = {}, []
+        crowd = asyncio.gather(*(hold(busy, "h.example", 0.02, live, seen) for _ in range(30)))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        async with other.slot("h.example"):
+            waited = time.monotonic() - started
+        await crowd
+        return waited, max(seen)
+
+    waited, most = asyncio.run(main())
+    assert most == 1
+    assert waited < 0.3  # a few of the busy worker's requests (REUSE), not all 30 (0.6 s)
 
 
 def test_a_pause_from_one_worker_holds_the_others():
