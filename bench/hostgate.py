@@ -1,6 +1,7 @@
 """Host gate overhead: requests/s of one fetcher through the job's host gate (a Ray actor, as in
 a run) against the same fetcher with its in-process per-host limiter (the baseline), on one
-loopback host serving many small images; same policy, same URLs, same run, alternated.
+loopback host serving many small images; same policy, same URLs, same run, alternated; the
+ratio is the median of the rounds' ratios.
 
     python bench/hostgate.py [--images 3000] [--per-host 16] [--concurrency 64] [--rounds 2]
 
@@ -115,7 +116,8 @@ def main() -> None:
     emit(bench="hostgate", images=args.images, per_host=args.per_host,
          concurrency=args.concurrency, rounds=args.rounds,
          ours_rps=round(statistics.median(ours), 1), baseline_rps=round(statistics.median(base), 1),
-         ratio=round(statistics.median(ours) / statistics.median(base), 3),
+         ratio=round(statistics.median(o / b for o, b in zip(ours, base, strict=True)), 3),
+         ratios=[round(o / b, 3) for o, b in zip(ours, base, strict=True)],
          ours_all=[round(x, 1) for x in ours], baseline_all=[round(x, 1) for x in base],
          calls_per_request=round((stats["calls"] + stats.get("waits", 0)) / requests, 3),
          gate_requests=requests, gate_acquires=stats["acquires"], gate_hosts_held_after=stats["hosts"],
