@@ -106,6 +106,7 @@ def run_phase(
 
 IO = "__read_write__"  # the plan's entry for the tasks that read and write units
 SIZING_CPUS_FLOOR = 0.1  # a pool asking for no CPU is sized as if it asked this much
+TASK_SHARE = 1 / 16  # of a big cluster's CPUs kept for tasks: one per node of 16
 
 
 def plan_resources(
@@ -115,7 +116,8 @@ def plan_resources(
     """(actors or task parallelism, CPUs each) for every stage of a phase.
 
     Actor pools hold their CPUs while they run. They get the cluster's CPUs less a reserve (one
-    CPU per node, at most half the cluster) for the tasks that read, filter and write units. A
+    in ``1 / TASK_SHARE``, at least one CPU or half of a smaller cluster) for the tasks that read,
+    filter and write units. A
     pool with a size (``workers`` or the stage's concurrency) gets that size; the others
     (:func:`autoscales`) share what is left equally, each as many actors as its share holds (at
     least one; a GPU stage no more than the cluster's GPUs hold), and run from one actor up to
@@ -124,7 +126,7 @@ def plan_resources(
     nodes), so that every stage can always be scheduled; the read and write tasks get the same
     cap (entry ``IO``).
     """
-    reserve = min(cluster_cpus / 2, max(1.0, float(nodes)))
+    reserve = max(min(1.0, cluster_cpus / 2), cluster_cpus * TASK_SHARE)
     plans: dict[str, tuple[int | None, float]] = {}
     for stage in stages:
         limit = _limit(stage, workers)

@@ -36,7 +36,7 @@ def test_64_cpus_pools_share_what_the_tasks_leave():
     stages = [Model("fetch", 0.5), Model("clip", 1.0), Task(name="lang")]
     plans = plan_resources(stages, workers=None, cluster_cpus=64, nodes=4)
     assert plans["fetch"] == (60, 0.5) and plans["clip"] == (30, 1.0)  # 60 CPUs, half each
-    assert pool_cpus(plans, ["fetch", "clip"]) == 60  # one CPU per node for the tasks
+    assert pool_cpus(plans, ["fetch", "clip"]) == 60  # one CPU in 16 for the tasks
     assert plans["lang"] == (None, 1.0) and plans[IO] == (None, 1.0)
     alone = plan_resources([Model("fetch", 0.5)], workers=None, cluster_cpus=64, nodes=4)
     assert alone["fetch"] == (120, 0.5)
@@ -46,7 +46,7 @@ def test_1600_cpus_the_fetch_pool_grows_with_the_cluster():
     stages = [Model("fetch", 0.5), Model("nsfw", 1.0, concurrency=100), Task(name="lang")]
     plans = plan_resources(stages, workers=None, cluster_cpus=1600, nodes=100)
     assert plans["nsfw"] == (100, 1.0)  # a stage's own concurrency still sizes its pool
-    assert plans["fetch"] == (2800, 0.5)  # 1600 - 100 (one per node) - 100 (nsfw), at 0.5 each
+    assert plans["fetch"] == (2800, 0.5)  # 1600 - 100 (one in 16) - 100 (nsfw), at 0.5 each
     assert plans["lang"] == (None, 1.0) and plans[IO] == (None, 1.0)
     fetch, nsfw = stages[0], stages[1]
     assert autoscales(fetch, None) and not autoscales(nsfw, None)
