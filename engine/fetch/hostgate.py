@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 import uuid
 import zlib
 from collections import Counter, deque
@@ -81,6 +82,8 @@ class RemoteHostGate:
         """Hold every worker's requests to ``host`` for ``seconds`` (a Retry-After)."""
         link = self._link(host)
         link.pauses.append((host, seconds))
+        until = time.monotonic() + seconds
+        link.paused_until[host] = max(link.paused_until.get(host, 0.0), until)
         link.wake()
 
     def share_robots(self, fetch: Callable[[str], Awaitable[tuple[int | None, bytes, str]]]):
@@ -123,6 +126,7 @@ class _Slot:
 
 
 REUSE = 4  # a lease serves at most this many requests of one worker in a row before it goes back
+FRESH_S = 0.5  # a lease is reused only while the service's last word on pauses is this recent
 
 
 class _Link:
@@ -132,7 +136,10 @@ class _Link:
     A worker never asks the service for more of a host than ``per_host`` at once (it could not
     use more); its other requests for that host wait here and are served by a lease being
     released, up to ``REUSE`` times in a row, without a message. Other workers waiting for the
-    host thus wait at most ``REUSE`` request durations longer than strict FIFO order."""
+    host thus wait at most ``REUSE`` request durations longer than strict FIFO order. A lease is
+    reused only while the host is not paused, as this worker knows from its own pauses and from
+    the service's replies of the last ``FRESH_S`` seconds: a pause recorded by another worker
+    stops reuse within that time."""
 
     def __init__(self, gate: RemoteHostGate, shard: Any):
         self.gate, self.shard = gate, shard
@@ -143,6 +150,8 @@ class _Link:
         self.local: dict[str, deque[asyncio.Future]] = {}  # beyond per_host: wait here
         self.claimed: Counter[str] = Counter()  # leases held + requests asked, per host
         self.uses: dict[int, int] = {}  # lease -> requests it served
+        self.paused_until: dict[str, float] = {}  # hosts paused, as last heard (monotonic)
+        self.heard_at = 0.0  # when the service last replied
         self.held = 0
         self._ids = itertools.count()
         self._dirty: asyncio.Event | None = None
@@ -184,7 +193,10 @@ class _Link:
         self.wake()
 
     def _hand_on(self, lease: int, host: str) -> bool:
-        """Give ``lease`` to the next request for ``host`` waiting here, if any."""
+        """Give ``lease`` to the next request for ``host`` waiting here, if any and allowed."""
+        now = time.monotonic()
+        if now - self.heard_at > FRESH_S or self.paused_until.get(host, 0.0) > now:
+            return False
         queue = self.local.get(host)
         while queue:
             future = queue.popleft()
@@ -229,23 +241,23 @@ class _Link:
         releases, self.releases = self.releases, []
         pauses, self.pauses = self.pauses, []
         try:
-            grants = await self.shard.exchange.remote(self.gate.worker, self.gate.per_host,
-                                                      acquires, releases, pauses)
+            reply = await self.shard.exchange.remote(self.gate.worker, self.gate.per_host,
+                                                     acquires, releases, pauses)
         except Exception as exc:  # the service is gone: fail the waiting requests, not hang
             self._fail(exc)
             return
-        self._deliver(grants)
+        self._deliver(reply)
         if self.waiting and (self._poller is None or self._poller.done()):
             self._poller = asyncio.get_running_loop().create_task(self._poll())
 
     async def _poll(self) -> None:
         while self.waiting:
             try:
-                grants = await self.shard.wait.remote(self.gate.worker, self.gate.ref.poll_s)
+                reply = await self.shard.wait.remote(self.gate.worker, self.gate.ref.poll_s)
             except Exception as exc:
                 self._fail(exc)
                 return
-            self._deliver(grants)
+            self._deliver(reply)
 
     def _fail(self, exc: Exception) -> None:
         futures = [f for _, f in self.waiting.values()] + [f for q in self.local.values() for f in q]
@@ -254,7 +266,12 @@ class _Link:
             if not future.done():
                 future.set_exception(RuntimeError(f"host gate unreachable: {exc}"))
 
-    def _deliver(self, grants: list[tuple[int, int]]) -> None:
+    def _deliver(self, reply) -> None:
+        grants, paused = reply
+        now = self.heard_at = time.monotonic()
+        self.paused_until = {h: t for h, t in self.paused_until.items() if t > now}
+        for host, left in paused:
+            self.paused_until[host] = max(self.paused_until.get(host, 0.0), now + left)
         for request, lease in grants:
             entry = self.waiting.pop(request, None)
             if entry is None:  # failed meanwhile

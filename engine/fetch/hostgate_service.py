@@ -9,8 +9,9 @@ Protocol (all calls batched by the client, one call in flight per worker and kin
 
 - ``exchange(worker, per_host, acquires, releases, pauses)``: ask for slots
   (``[(request id, host)]``), hand leases back, pause hosts (``[(host, seconds)]``); returns the
-  grants ready for this worker, ``[(request id, lease id)]``. A request that cannot be granted
-  waits in its host's FIFO queue.
+  grants ready for this worker, ``[(request id, lease id)]``, and the pauses of the hosts it holds
+  leases for (so that it stops reusing them). A request that cannot be granted waits in its
+  host's FIFO queue.
 - ``wait(worker, timeout_s)``: long poll; returns as soon as a queued request is granted.
 - ``robots(worker, origin, wait_s)`` / ``robots_put(origin, answer, ttl_s)``: the job's robots.txt
   answers; the first asker of an origin is told to fetch it (None) and the others wait for it.
@@ -35,6 +36,8 @@ from dataclasses import dataclass, field
 
 # (status or None when unreachable, zlib-compressed body, detail): what a robots fetch answered
 RobotsAnswer = tuple[int | None, bytes, str]
+# ([(request id, lease id)] granted, [(host, seconds left)] paused among the worker's hosts)
+Reply = tuple[list[tuple[int, int]], list[tuple[str, float]]]
 
 
 @dataclass
@@ -70,8 +73,9 @@ class HostGateService:
         self.counts: Counter = Counter()
 
     async def exchange(self, worker: str, per_host: int, acquires: list[tuple[int, str]],
-                       releases: list[int], pauses: list[tuple[str, float]]) -> list[tuple[int, int]]:
-        """Apply one batch from ``worker`` and return the grants ready for it."""
+                       releases: list[int], pauses: list[tuple[str, float]]) -> Reply:
+        """Apply one batch from ``worker``; return the grants ready for it and the pauses of the
+        hosts it holds leases for."""
         self.counts["calls"] += 1
         self.counts["acquires"] += len(acquires)
         state = self._seen(worker)
@@ -92,8 +96,8 @@ class HostGateService:
             self._grant(host)
         return self._drain(state)
 
-    async def wait(self, worker: str, timeout_s: float) -> list[tuple[int, int]]:
-        """The grants for ``worker``, waiting up to ``timeout_s`` for the first one."""
+    async def wait(self, worker: str, timeout_s: float) -> Reply:
+        """As :meth:`exchange` with nothing to apply, waiting up to ``timeout_s`` for a grant."""
         self.counts["waits"] += 1
         state = self._seen(worker)
         if not state.mailbox:
@@ -187,10 +191,15 @@ class HostGateService:
             entry.timer = None
             self._grant(host)
 
-    @staticmethod
-    def _drain(state: _Worker) -> list[tuple[int, int]]:
+    def _drain(self, state: _Worker) -> Reply:
         grants, state.mailbox = state.mailbox, []
-        return grants
+        now = time.monotonic()
+        paused = []
+        for host in set(state.leases.values()):  # O(leases held): at most per_host per host
+            left = self._hosts[host].paused_until - now
+            if left > 0:
+                paused.append((host, left))
+        return grants, paused
 
     async def _reap_forever(self) -> None:
         while True:

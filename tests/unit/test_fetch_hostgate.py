@@ -74,11 +74,41 @@ def test_a_pause_from_one_worker_holds_the_others():
     assert 0.35 <= waited < 2.0 and other < 0.2
 
 
+def test_a_pause_stops_a_worker_reusing_its_leases(monkeypatch):
+    from engine.fetch import hostgate
+
+    monkeypatch.setattr(hostgate, "REUSE", 10_000)  # only the pause may stop the reuse
+
+    async def main():
+        ref = gate(HostGateService())
+        busy, other = ref.connect(2), ref.connect(2)
+        starts = []
+
+        async def one():
+            async with busy.slot("h.example"):
+                starts.append(time.monotonic())
+                await asyncio.sleep(0.03)
+
+        crowd = asyncio.gather(*(one() for _ in range(80)))
+        await asyncio.sleep(0.2)  # busy holds both slots and reuses them
+        paused_at = time.monotonic()
+        other.pause("h.example", 1.5)
+        await other.aclose()
+        await crowd
+        return [t - paused_at for t in starts]
+
+    starts = asyncio.run(main())
+    assert any(t < 0 for t in starts)  # it was crawling before the pause
+    during = [t for t in starts if 0.8 < t < 1.45]  # FRESH_S (0.5) + REUSE requests, then none
+    assert during == [], during
+    assert max(starts) >= 1.45  # and it went on after
+
+
 def test_a_dead_workers_lease_expires():
     async def main():
         service = HostGateService(lease_ttl_s=0.3)
         ref = gate(service, lease_ttl_s=0.3)
-        grants = await service.exchange("dead-worker", 1, [(0, "h.example")], [], [])
+        grants, _ = await service.exchange("dead-worker", 1, [(0, "h.example")], [], [])
         assert len(grants) == 1  # it holds the only slot and is never heard from again
         alive = ref.connect(1)
         started = time.monotonic()
