@@ -9,9 +9,10 @@ in-process :class:`engine.fetch.politeness.HostLimiter`.
 
 :class:`RemoteHostGate` has the HostLimiter's interface (``slot``, ``pause``, ``share_robots``).
 Its requests are batched: every acquire, release and pause waiting when a call goes out travels
-in that one call (one call in flight per shard, plus one long poll while requests wait), so a
-worker with 64 requests in flight sends far fewer than two calls per request; a request costs
-two list entries (acquire, release). It imports no Ray: actor handles are awaited as they are.
+in that one call (one call in flight per shard, plus one long poll while requests wait), and a
+released lease may serve the worker's next request for the same host (see :class:`_Link`), so
+a request costs at most two list entries (acquire, release) and, measured on one busy host,
+0.06 calls (``bench/hostgate.py``). It imports no Ray: actor handles are awaited as they are.
 """
 
 from __future__ import annotations
