@@ -117,11 +117,10 @@ def plan_resources(
 
     Actor pools hold their CPUs while they run. They get the cluster's CPUs less a reserve (one
     in ``1 / TASK_SHARE``, at least one CPU or half of a smaller cluster) for the tasks that read,
-    filter and write units. A
-    pool with a size (``workers`` or the stage's concurrency) gets that size; the others
-    (:func:`autoscales`) share what is left equally, each as many actors as its share holds (at
-    least one; a GPU stage no more than the cluster's GPUs hold), and run from one actor up to
-    that size. If the pools want more than there is, their per-actor CPU requests are scaled down
+    filter and write units. A pool with a size (``workers`` or the stage's concurrency) gets that
+    size; the others (:func:`autoscales`) share what is left equally, each as many actors as its
+    share holds (at least one; a GPU stage no more than the cluster's GPUs hold), and run from one
+    actor up to that size. If the pools want more than there is, their per-actor CPU requests are scaled down
     to fit. A task's request is capped at what the pools leave on one node (pools spread over the
     nodes), so that every stage can always be scheduled; the read and write tasks get the same
     cap (entry ``IO``).
