@@ -42,8 +42,7 @@ class StageActor:
 
 def run_stage_here(stage: Stage, table: pa.Table, gate: GateRef | None = None) -> pa.Table:
     """Apply ``stage`` and record which Ray node did it (``stats.json`` counts rows per node)."""
-    if gate is not None:
-        install_job_gate(gate)
+    install_job_gate(gate)  # task workers outlive a run: never leave a finished run's gate
     out = apply_stage(stage, table)
     node = ray.get_runtime_context().get_node_id()
     return set_columns(out, {C.NODE_PREFIX + stage.name: pa.array([node] * out.num_rows, pa.string())})
