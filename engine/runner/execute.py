@@ -33,11 +33,11 @@ class StageActor:
 
     def __init__(self, stage: Stage, gate: GateRef | None = None):
         install_job_gate(gate)
-        self.stage = stage
+        self.stage, self.gate = stage, gate
         stage.setup()
 
     def __call__(self, table):
-        return run_stage_here(self.stage, table)
+        return run_stage_here(self.stage, table, self.gate)
 
 
 def run_stage_here(stage: Stage, table: pa.Table, gate: GateRef | None = None) -> pa.Table:
