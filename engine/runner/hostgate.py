@@ -29,6 +29,7 @@ log = logging.getLogger("loomery")
 CPUS_PER_SHARD = 256
 MAX_SHARDS = 32
 MAX_CALLS_IN_FLIGHT = 10_000  # two per fetch worker (an exchange and a long poll)
+RESTARTS = 10
 
 
 def shard_count(cluster_cpus: float) -> int:
@@ -39,7 +40,11 @@ def shard_count(cluster_cpus: float) -> int:
 def start_gate(shards: int, lease_ttl_s: float = 60.0) -> GateRef:
     """Start ``shards`` gate actors; stop them with :func:`stop_gate`."""
     run = uuid.uuid4().hex[:8]
-    actor = ray.remote(num_cpus=0, max_concurrency=MAX_CALLS_IN_FLIGHT)(HostGateService)
+    # A shard lost with its node restarts empty and its calls are retried: every call is safe
+    # to repeat (a grant nobody waits for goes back), and limits hold again once the leases
+    # granted before the loss have ended.
+    actor = ray.remote(num_cpus=0, max_concurrency=MAX_CALLS_IN_FLIGHT, max_restarts=RESTARTS,
+                       max_task_retries=-1)(HostGateService)
     handles = tuple(actor.options(name=f"loomery-hostgate-{run}-{i}").remote(lease_ttl_s)
                     for i in range(shards))
     ray.get([h.stats.remote() for h in handles])  # started and answering
