@@ -1,10 +1,11 @@
 """FetchDocumentImages: download the images of kept documents and join them back in place.
 
 Every image position's URL goes through the safe fetcher (one :class:`engine.fetch.Fetcher` per
-worker, so the stage runs as an actor pool); bodies are resized and stored in ``images`` at their
-position, with the real ``image_widths``/``image_heights``. An image that fails (blocked
-address, robots.txt, X-Robots-Tag, HTTP error, undecodable) is removed from its position and its
-reason recorded in ``metadata.removed_images``. A document left with no image although it had
+worker, so the stage runs as an actor pool; per-host politeness holds for the whole job); bodies
+are resized and stored in ``images`` at their position, with the real
+``image_widths``/``image_heights``. An image that fails (blocked address, robots.txt,
+X-Robots-Tag, HTTP error, undecodable) is removed from its position and its reason recorded in
+``metadata.removed_images``. A document left with no image although it had
 some follows ``all_failed``: ``keep_text_only`` (the default) or ``reject``
 (reason ``all_images_failed``).
 """

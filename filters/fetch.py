@@ -1,7 +1,8 @@
 """FetchImages: download each pair's image safely, resize it, and record what happened.
 
-Each worker keeps one :class:`engine.fetch.Fetcher` (its DNS answers, robots.txt cache and
-per-host limits) from ``setup()`` on, so the stage runs as an actor pool. A batch's URLs are
+Each worker keeps one :class:`engine.fetch.Fetcher` from ``setup()`` on, so the stage runs as an
+actor pool; per-host limits, Retry-After pauses and robots.txt hold for the whole job (the
+job's host gate, see :class:`filters.fetch_base.FetchingFilter`). A batch's URLs are
 fetched concurrently; each body is resized in a worker thread as soon as it arrives.
 """
 

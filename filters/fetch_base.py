@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from engine.fetch import Fetcher, FetchPolicy
+from engine.fetch import Fetcher, FetchPolicy, job_gate
 from engine.stage import Filter, Resources
 from filters.resize import Resizer
 
@@ -13,10 +13,15 @@ from filters.resize import Resizer
 class FetchingFilter(Filter):
     """A filter that downloads images through :class:`engine.fetch.Fetcher` and resizes them.
 
-    Each worker keeps one fetcher (its DNS answers, robots.txt cache and per-host limits) from
-    ``setup()`` on, so subclasses run as actor pools. The resizer is built in ``__init__`` so that
-    bad resize settings fail on the driver, before any work is scheduled.
+    Each worker keeps one fetcher (its DNS answers and robots.txt cache) from ``setup()`` on, so
+    subclasses run as actor pools. In a run the fetcher goes through the job's host gate, which
+    the runner starts for stages that say ``uses_host_gate``: per-host limits, Retry-After
+    pauses and robots.txt then hold for the whole job, however many workers fetch. The resizer is
+    built in ``__init__`` so that bad resize settings fail on the driver, before any work is
+    scheduled.
     """
+
+    uses_host_gate = True
 
     def __init__(
         self,
@@ -53,7 +58,7 @@ class FetchingFilter(Filter):
         )
 
     def setup(self) -> None:
-        self._fetcher = Fetcher(self.policy)
+        self._fetcher = Fetcher(self.policy, gate=job_gate())
         self._resizer = self._make_resizer()
 
     def fetcher(self) -> Fetcher:

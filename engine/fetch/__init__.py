@@ -8,9 +8,12 @@ Batch API::
     results = fetch_all(urls, FetchPolicy(allow_hosts="127.0.0.1"), concurrency=64)
 
 or keep a :class:`Fetcher` (sync) / :class:`FetchSession` (async) to reuse caches across batches.
+Inside a run, pass ``job_gate()`` to the fetcher so that per-host politeness and robots.txt hold
+for the whole job (:mod:`engine.fetch.hostgate`).
 """
 
 from engine.fetch.client import FetchSession
+from engine.fetch.hostgate import GateRef, job_gate
 from engine.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy, FetchResult
 from engine.fetch.resolve import FetchError
 from engine.fetch.runner import Fetcher, fetch_all
@@ -22,5 +25,7 @@ __all__ = [
     "FetchResult",
     "FetchSession",
     "Fetcher",
+    "GateRef",
+    "job_gate",
     "fetch_all",
 ]

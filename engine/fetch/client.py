@@ -15,6 +15,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from engine.fetch import http1, sniff
 from engine.fetch.addresses import AddressPolicy
+from engine.fetch.hostgate import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
 from engine.fetch.politeness import (
     RETRYABLE_REASONS,
@@ -33,15 +34,19 @@ _OK_CONTENT_TYPES = ("image/", "application/octet-stream", "binary/octet-stream"
 
 class FetchSession:
     """Fetches URLs under one :class:`FetchPolicy`, sharing DNS answers, robots.txt and
-    per-host limits across calls. Use it from one event loop."""
+    per-host limits across calls. Use it from one event loop. With ``gate`` (the job's host
+    gate, :mod:`engine.fetch.hostgate`) per-host limits, Retry-After pauses and robots.txt
+    answers are shared with every other fetch worker of the job."""
 
-    def __init__(self, policy: FetchPolicy):
+    def __init__(self, policy: FetchPolicy, gate: GateRef | None = None):
         self.policy = policy
         self.resolver = Resolver(
             AddressPolicy.from_allowlist(policy.allow_hosts), timeout_s=policy.connect_timeout_s
         )
-        self.limiter = HostLimiter(policy.per_host_concurrency)
-        self.robots = RobotsCache(self._fetch_robots, policy.robots_token)
+        per_host = policy.per_host_concurrency
+        self.limiter = gate.connect(per_host) if gate else HostLimiter(per_host)
+        self.robots = RobotsCache(self.limiter.share_robots(self._fetch_robots),
+                                  policy.robots_token)
         self._tls = None
 
     async def fetch(self, url: str) -> FetchResult:

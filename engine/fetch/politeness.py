@@ -4,6 +4,9 @@ Retries happen only for answers that say "later" (429, 503) and for connection e
 Retry-After header (seconds or an HTTP date) is honoured: the host is paused for everyone until
 then; when it asks for longer than the cap, the fetch gives up instead of retrying early.
 Never retried: 404, 403, any other 4xx, opt-outs, and safety refusals.
+
+:class:`HostLimiter` holds in one process. In a run the runner provides the job's host gate
+(:mod:`engine.fetch.hostgate`), which has the same interface and holds for every fetch worker.
 """
 
 from __future__ import annotations
@@ -76,6 +79,14 @@ class HostLimiter:
     def slot(self, host: str) -> _Slot:
         """``async with limiter.slot(host):`` around one request."""
         return _Slot(self, host)
+
+    def share_robots(self, fetch):
+        """The robots.txt fetcher as it is: in one process the session's RobotsCache already
+        fetches each origin once (the job's gate shares it between processes)."""
+        return fetch
+
+    async def aclose(self) -> None:
+        """Nothing to hand back: the slots live in this process."""
 
 
 class _Slot:

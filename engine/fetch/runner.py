@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from engine.fetch.client import FetchSession
+from engine.fetch.hostgate import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
 
 
@@ -15,10 +16,13 @@ class Fetcher:
 
     Its event loop runs in a daemon thread, so it works from any thread, event loop or not; the
     session (DNS answers, robots.txt cache, per-host limits) lives as long as the fetcher.
+    With ``gate`` (the job's, from :func:`engine.fetch.job_gate`) per-host limits, pauses and
+    robots.txt hold for every fetcher of the job, not just this one.
     """
 
-    def __init__(self, policy: FetchPolicy):
+    def __init__(self, policy: FetchPolicy, gate: GateRef | None = None):
         self.policy = policy
+        self.gate = gate
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="loomery-fetch", daemon=True
@@ -27,7 +31,7 @@ class Fetcher:
         self.session: FetchSession = self._run(self._make_session())
 
     async def _make_session(self) -> FetchSession:
-        return FetchSession(self.policy)
+        return FetchSession(self.policy, self.gate)
 
     def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
@@ -45,8 +49,9 @@ class Fetcher:
         return self._run(self.session.fetch_many(urls, concurrency, on_result))
 
     def close(self) -> None:
-        """Stop the event loop thread."""
+        """Hand back what the session holds of the job's gate, stop the event loop thread."""
         if self._loop.is_running():
+            self._run(self.session.limiter.aclose())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
         if not self._loop.is_running():

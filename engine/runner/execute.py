@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 from collections.abc import Callable
 
 import pyarrow as pa
@@ -15,6 +16,7 @@ import ray
 from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
 from engine import columns as C
+from engine.fetch.hostgate import GateRef, install_job_gate
 from engine.runner.phases import Phase
 from engine.runner.unit_io import ReadUnit, WriteUnit
 from engine.runner.unit_ops import apply_stage
@@ -26,18 +28,21 @@ log = logging.getLogger("loomery")
 
 
 class StageActor:
-    """Ray Data actor: runs ``setup()`` once, then the stage on each unit it is handed."""
+    """Ray Data actor: runs ``setup()`` once, then the stage on each unit it is handed. The
+    job's host gate, when the run has one, is installed first so that ``setup()`` finds it."""
 
-    def __init__(self, stage: Stage):
-        self.stage = stage
+    def __init__(self, stage: Stage, gate: GateRef | None = None):
+        install_job_gate(gate)
+        self.stage, self.gate = stage, gate
         stage.setup()
 
     def __call__(self, table):
-        return run_stage_here(self.stage, table)
+        return run_stage_here(self.stage, table, self.gate)
 
 
-def run_stage_here(stage: Stage, table: pa.Table) -> pa.Table:
+def run_stage_here(stage: Stage, table: pa.Table, gate: GateRef | None = None) -> pa.Table:
     """Apply ``stage`` and record which Ray node did it (``stats.json`` counts rows per node)."""
+    install_job_gate(gate)  # task workers outlive a run: never leave a finished run's gate
     out = apply_stage(stage, table)
     node = ray.get_runtime_context().get_node_id()
     return set_columns(out, {C.NODE_PREFIX + stage.name: pa.array([node] * out.num_rows, pa.string())})
@@ -63,14 +68,17 @@ def run_phase(
     ranges: dict,
     decisions=None,
     workers: int | None = None,
+    gate: GateRef | None = None,
     on_unit: Callable[[int], None] = lambda unit: None,
 ) -> None:
-    """Process ``units`` through ``phase``; ``on_unit`` is called as each unit is published."""
+    """Process ``units`` through ``phase``; ``on_unit`` is called as each unit is published.
+    ``gate`` is the job's host gate (``engine/runner/hostgate.py``), handed to every stage."""
     if not units:
         return
     configure_ray_data()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
-    plans = plan_resources(phase.stages, workers, ray.cluster_resources().get("CPU", 1.0), nodes)
+    cluster = ray.cluster_resources()
+    plans = plan_resources(phase.stages, workers, cluster.get("CPU", 1.0), nodes, cluster.get("GPU", 0.0))
     tasks = TaskPoolStrategy(size=workers) if workers else None
     io_cpus = plans[IO][1]
     by_index = {u.index: u for u in units}
@@ -81,10 +89,10 @@ def run_phase(
         size, cpus = plans[stage.name]
         options = {"num_cpus": cpus, **({"num_gpus": stage.resources.num_gpus} if stage.resources.num_gpus else {})}
         if stage.needs_setup:
-            ds = ds.map_batches(StageActor, fn_constructor_args=(stage,), batch_size=None,
-                                batch_format="pyarrow", compute=ActorPoolStrategy(size=size), **options)
+            ds = ds.map_batches(StageActor, fn_constructor_args=(stage, gate), batch_size=None,
+                                batch_format="pyarrow", compute=pool_strategy(stage, size, workers), **options)
         else:
-            ds = ds.map_batches(functools.partial(run_stage_here, stage), batch_size=None,
+            ds = ds.map_batches(functools.partial(run_stage_here, stage, gate=gate), batch_size=None,
                                 batch_format="pyarrow", compute=TaskPoolStrategy(size=size) if size else None,
                                 **options)
     write = WriteUnit(phase, out, sink, order, ranges)
@@ -96,36 +104,72 @@ def run_phase(
 
 
 IO = "__read_write__"  # the plan's entry for the tasks that read and write units
+SIZING_CPUS_FLOOR = 0.1  # a pool asking for no CPU is sized as if it asked this much
+TASK_SHARE = 1 / 16  # of a big cluster's CPUs kept for tasks: one per node of 16
 
 
 def plan_resources(
-    stages: list[Stage], workers: int | None, cluster_cpus: float, nodes: int = 1
+    stages: list[Stage], workers: int | None, cluster_cpus: float, nodes: int = 1,
+    cluster_gpus: float = 0.0,
 ) -> dict[str, tuple[int | None, float]]:
     """(actors or task parallelism, CPUs each) for every stage of a phase.
 
-    Actor pools hold their CPUs for the whole phase. They get the cluster's CPUs less a reserve
-    (one CPU, or half of a smaller cluster) for the tasks that read, filter and write units; if
-    the pools want more, their per-actor CPU requests are scaled down to fit. A task's request
-    is capped at what the pools leave on one node (pools spread over the nodes), so that every
-    stage can always be scheduled; the read and write tasks get the same cap (entry ``IO``).
+    Actor pools hold their CPUs while they run. They get the cluster's CPUs less a reserve (one
+    in ``1 / TASK_SHARE``, at least one CPU or half of a smaller cluster) for the tasks that read,
+    filter and write units. A pool with a size (``workers`` or the stage's concurrency) gets that
+    size; the others (:func:`autoscales`) share what is left equally, each as many actors as its
+    share holds (at least one; a GPU stage no more than the cluster's GPUs hold), and run from one
+    actor up to that size. If the pools want more than there is, their per-actor CPU requests are scaled down
+    to fit. A task's request is capped at what the pools leave on one node (pools spread over the
+    nodes), so that every stage can always be scheduled; the read and write tasks get the same
+    cap (entry ``IO``).
     """
-    reserve = min(1.0, cluster_cpus / 2)
+    reserve = max(min(1.0, cluster_cpus / 2), cluster_cpus * TASK_SHARE)
     plans: dict[str, tuple[int | None, float]] = {}
     for stage in stages:
+        limit = _limit(stage, workers)
+        plans[stage.name] = ((limit or 1) if stage.needs_setup else limit, stage.resources.num_cpus)
+    actors = [s for s in stages if s.needs_setup]
+    sized = sum(plans[s.name][0] * plans[s.name][1] for s in actors if not autoscales(s, workers))
+    # GPU pools first: their GPUs may hold fewer actors than their share, the rest passes on.
+    growing = sorted((s for s in actors if autoscales(s, workers)), key=lambda s: not s.resources.num_gpus)
+    room = max(0.0, cluster_cpus - reserve - sized)
+    for i, stage in enumerate(growing):
         res = stage.resources
-        limit = min(filter(None, (res.concurrency, workers))) if (res.concurrency or workers) else None
-        plans[stage.name] = ((limit or 1) if stage.needs_setup else limit, res.num_cpus)
-    actors = [s.name for s in stages if s.needs_setup]
-    demand = sum(plans[n][0] * plans[n][1] for n in actors)
+        share = room / (len(growing) - i)
+        size = max(1, math.floor(share / max(res.num_cpus, SIZING_CPUS_FLOOR) + 1e-9))
+        if res.num_gpus:
+            size = max(1, min(size, math.floor(cluster_gpus / res.num_gpus + 1e-9)))
+        plans[stage.name] = (size, res.num_cpus)
+        room = max(0.0, room - size * res.num_cpus)
+    demand = sum(plans[s.name][0] * plans[s.name][1] for s in actors)
     scale = min(1.0, (cluster_cpus - reserve) / demand) if demand else 1.0
-    for name in actors:
-        plans[name] = (plans[name][0], plans[name][1] * scale)
-    per_node = (cluster_cpus - sum(plans[n][0] * plans[n][1] for n in actors)) / max(1, nodes)
+    for stage in actors:
+        plans[stage.name] = (plans[stage.name][0], plans[stage.name][1] * scale)
+    per_node = (cluster_cpus - sum(plans[s.name][0] * plans[s.name][1] for s in actors)) / max(1, nodes)
     for stage in stages:
         if not stage.needs_setup:
             plans[stage.name] = (plans[stage.name][0], min(plans[stage.name][1], per_node))
     plans[IO] = (workers, min(1.0, per_node))
     return plans
+
+
+def _limit(stage: Stage, workers: int | None) -> int | None:
+    limits = [n for n in (stage.resources.concurrency, workers) if n]
+    return min(limits) if limits else None
+
+
+def autoscales(stage: Stage, workers: int | None) -> bool:
+    """True for an actor pool that nothing sizes (no ``workers``, no stage concurrency): it
+    runs from one actor up to its planned size, as the work asks."""
+    return stage.needs_setup and _limit(stage, workers) is None
+
+
+def pool_strategy(stage: Stage, size: int, workers: int | None) -> ActorPoolStrategy:
+    """The actor pool for a planned ``size``: fixed, or growing from one actor up to it."""
+    if autoscales(stage, workers) and size > 1:
+        return ActorPoolStrategy(min_size=1, max_size=size)
+    return ActorPoolStrategy(size=size)
 
 
 def _as_function(callable_object) -> Callable:

@@ -16,6 +16,7 @@ from engine.runner.execute import run_phase
 from engine.runner.failpoints import failpoint
 from engine.runner.finalize import finalize
 from engine.runner.global_step import run_global_stage
+from engine.runner.hostgate import job_host_gate
 from engine.runner.phases import plan_phases, score_ranges, stage_order
 from engine.runner.unit_io import SIGNATURES
 from engine.runner.workdir import WorkDir, read_json, write_json_atomic
@@ -58,7 +59,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
     for note in notes:
         log.warning("note: %s", note)
     phase_records = []
-    with ray_session(address, workers):
+    with ray_session(address, workers), \
+            job_host_gate(job.stages, ray.cluster_resources().get("CPU", 1.0)) as gate:
         decisions_ref = None
         for phase in phases:
             pending = [u for u in units if not work.is_done(phase.index, u.index)]
@@ -67,7 +69,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
                      ", ".join(s.name for s in phase.stages) or "none")
             progress = _Progress(label, len(units), len(units) - len(pending))
             run_phase(phase, pending, source=job.source, sink=job.sink, out=str(out), order=order,
-                      ranges=ranges, decisions=decisions_ref, workers=workers, on_unit=progress)
+                      ranges=ranges, decisions=decisions_ref, workers=workers, gate=gate,
+                      on_unit=progress)
             phase_records.append({"index": phase.index, "units": len(units),
                                   "stages": [s.name for s in phase.stages],
                                   "applies": phase.applies.name if phase.applies else None,
