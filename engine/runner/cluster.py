@@ -9,6 +9,8 @@ from pathlib import Path
 
 import ray
 
+from engine.runner.console import prepare_ray_console
+
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_EXCLUDES = [".git", ".venv", ".venv-*", "demo-out", "**/__pycache__", "*.tar", "*.parquet"]
 
@@ -42,6 +44,7 @@ def ray_session(address: str | None = None, workers: int | None = None):
         yield
         return
     os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
+    prepare_ray_console()
     options: dict = {"logging_level": logging.WARNING, "configure_logging": False,
                      "log_to_driver": True}
     if address:
