@@ -66,7 +66,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
             label = f"phase {phase.index + 1}/{len(phases)}"
             log.info("%s: %d of %d units to do (stages: %s)", label, len(pending), len(units),
                      ", ".join(s.name for s in phase.stages) or "none")
-            progress = _Progress(label, len(units), len(units) - len(pending))
+            progress = _Progress(label, len(units), len(units) - len(pending),
+                                 {u.index: u.size for u in pending})
             run_phase(phase, pending, source=job.source, sink=job.sink, out=str(out), order=order,
                       ranges=ranges, decisions=decisions_ref, workers=workers, on_unit=progress)
             phase_records.append({"index": phase.index, "units": len(units),
