@@ -40,11 +40,11 @@ def ray_session(address: str | None = None, workers: int | None = None):
     the project as the working directory, so workers import ``engine`` and ``filters``; with
     ``auto`` (inside the cluster, e.g. a job from ``loomery submit``) the code is already there.
     """
+    prepare_ray_console()
     if ray.is_initialized():
         yield
         return
     os.environ.setdefault("RAY_DATA_DISABLE_PROGRESS_BARS", "1")
-    prepare_ray_console()
     options: dict = {"logging_level": logging.WARNING, "configure_logging": False,
                      "log_to_driver": True}
     if address:
