@@ -28,9 +28,9 @@ QUIET_LOGGERS = {
     "ray.data._internal.progress": logging.ERROR,
 }
 
-# Ray Data warns when a task pool's concurrency exceeds the blocks it is given; the runner caps
-# every pool at --workers and a phase may have fewer units than that, which is harmless.
-POOL_LARGER_THAN_INPUT = r"The maximum number of concurrent tasks for .* is set to"
+# Ray Data warns when a task or actor pool is larger than the blocks it is given; the runner
+# sizes every pool from --workers and a phase may have fewer units than that, which is harmless.
+POOL_LARGER_THAN_INPUT = r"The (maximum|minimum) number of concurrent (tasks|actors) for .* is set to"
 
 
 def set_verbose(verbose: bool) -> None:
