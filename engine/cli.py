@@ -9,7 +9,6 @@ import pkgutil
 import sys
 
 import engine.commands
-from engine.runner.console import set_verbose
 
 
 def _shows_default(default) -> bool:
@@ -41,10 +40,13 @@ class Parser(argparse.ArgumentParser):
         return super().add_argument(*args, **kwargs)
 
 
+VERBOSE_HELP = "show Ray's start-up notices and warnings (hidden by default)"
+
+
 def add_verbose_option(parser: argparse.ArgumentParser) -> None:
     """``--verbose`` on a subcommand too (``loomery run ... --verbose``), not only before it."""
     parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
-                        help="show Ray's start-up notices and warnings (hidden by default)")
+                        help=VERBOSE_HELP)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,8 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Crawl, filter, deduplicate, recaption and shard image-text data on Ray.",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
-    parser.add_argument("-v", "--verbose", action="store_true",
-                        help="show Ray's start-up notices and warnings (hidden by default)")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(engine.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"engine.commands.{info.name}")
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("loomery").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    from engine.runner.console import set_verbose  # here: importing the runner imports Ray
+
     set_verbose(args.verbose)
     try:
         return int(args.func(args) or 0)

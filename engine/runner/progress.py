@@ -88,9 +88,12 @@ class PhaseProgress:
     """The ``on_unit`` callback of one phase: counts published units and shows progress.
 
     ``total`` and ``done`` count the phase's units (``done`` finished before this run);
-    ``records`` maps the index of each unit still to do to its record count (``Unit.size``).
+    ``records`` maps the index of each unit still to do to its input records (``Unit.size``).
     Without it, progress is in units. Records and the time left count this run's work only:
     a resumed run does not know the record counts of the units it skips.
+
+    ``stream`` is where a terminal line is drawn (default ``sys.stderr``, where the log goes);
+    ``interval`` the seconds between log lines off a terminal; ``tau`` the averaging time.
     """
 
     def __init__(self, label: str, total: int, done: int, records: Mapping[int, int] | None = None,
