@@ -52,7 +52,8 @@ def run_cli(tmp_path: Path, out: str, *extra: str) -> tuple[subprocess.Completed
     command = [sys.executable, "-m", "engine.cli", "run", str(job_file), "--input", str(inputs),
                "--out", str(tmp_path / out), "--workers", "2", "--param", "unit_size=20", *extra]
     env = {**os.environ, "LOOMERY_OBJECT_STORE_MB": "512"}
-    env.pop("LOOMERY_VERBOSE", None)
+    for inherited in ("LOOMERY_VERBOSE", "RAY_AUTH_MODE"):  # a Ray started by this pytest sets
+        env.pop(inherited, None)  # RAY_AUTH_MODE, which silences the notice: run as from a shell
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     console = result.stdout + result.stderr
     assert result.returncode == 0, console
