@@ -11,12 +11,51 @@ import sys
 import engine.commands
 
 
+def _shows_default(default) -> bool:
+    return default not in (None, False, argparse.SUPPRESS) and default != []
+
+
+class DefaultsHelpFormatter(argparse.HelpFormatter):
+    """Help that ends each option with its default, unless the default is "none" (None, off, [])."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        help_text = action.help or ""
+        if "%(default)" in help_text or not _shows_default(action.default):
+            return help_text
+        if not action.option_strings and action.nargs not in (argparse.OPTIONAL, argparse.ZERO_OR_MORE):
+            return help_text  # a required positional has no default
+        return f"{help_text} (default: %(default)s)" if help_text else "default: %(default)s"
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose help shows defaults, for every subcommand and their subcommands."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", DefaultsHelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args, **kwargs):
+        if not kwargs.get("help") and _shows_default(kwargs.get("default")):
+            kwargs["help"] = "default: %(default)s"  # an option given no help still shows its default
+        return super().add_argument(*args, **kwargs)
+
+
+VERBOSE_HELP = "show Ray's start-up notices and warnings (hidden by default)"
+
+
+def add_verbose_option(parser: argparse.ArgumentParser) -> None:
+    """``--verbose`` on a subcommand too (``loomery run ... --verbose``), not only before it."""
+    parser.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help=VERBOSE_HELP)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="loomery",
         description="Crawl, filter, deduplicate, recaption and shard image-text data on Ray.",
     )
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(engine.commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"engine.commands.{info.name}")
@@ -31,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("loomery").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    from engine.runner.console import set_verbose  # here: importing the runner imports Ray
+
+    set_verbose(args.verbose)
     try:
         return int(args.func(args) or 0)
     except (FileNotFoundError, ValueError, RuntimeError, KeyError) as error:

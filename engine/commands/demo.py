@@ -12,6 +12,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from engine.cli import add_verbose_option
 from engine.demo.corpus import make_records
 from engine.demo.documents import write_documents
 from engine.demo.site import serve, write_site, write_url_list
@@ -35,7 +36,9 @@ def register(subparsers) -> None:
                    help="pairs job parameter key=value; models, recaption*, crosscheck*, clip*, dedup*, "
                         "blocklist*, pii, toxicity* also go to the docs job (models=test-tiny runs the "
                         "model stages with tiny random models)")
-    p.add_argument("--workers", type=int, default=None, help="most tasks/actors at once per stage")
+    p.add_argument("--workers", type=int, default=None, help="most tasks/actors at once per stage; "
+                   "default: as many as the CPUs allow")
+    add_verbose_option(p)
     p.set_defaults(func=main)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from engine.cli import add_verbose_option
 from engine.job import Params
 from engine.jobfile import build_job
 from engine.runner import run_job
@@ -17,6 +18,7 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, help="output folder")
     p.add_argument("--param", action="append", default=[], help="job parameter key=value")
     add_cluster_options(p)
+    add_verbose_option(p)
     p.set_defaults(func=main)
 
 
@@ -24,7 +26,8 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--address", default=None,
                    help="join a running Ray cluster (auto, or HOST:PORT); default: embedded local Ray")
     p.add_argument("--workers", type=int, default=None,
-                   help="most tasks/actors at once per stage (and CPUs of the embedded Ray)")
+                   help="most tasks/actors at once per stage (and CPUs of the embedded Ray); "
+                        "default: as many as the cluster's CPUs allow")
 
 
 def main(args: argparse.Namespace) -> int:

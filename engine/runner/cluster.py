@@ -9,6 +9,8 @@ from pathlib import Path
 
 import ray
 
+from engine.runner.console import prepare_ray_console
+
 ROOT = Path(__file__).resolve().parents[2]
 UPLOAD_EXCLUDES = [".git", ".venv", ".venv-*", "demo-out", "**/__pycache__", "*.tar", "*.parquet"]
 
@@ -38,6 +40,7 @@ def ray_session(address: str | None = None, workers: int | None = None):
     the project as the working directory, so workers import ``engine`` and ``filters``; with
     ``auto`` (inside the cluster, e.g. a job from ``loomery submit``) the code is already there.
     """
+    prepare_ray_console()
     if ray.is_initialized():
         yield
         return

@@ -18,6 +18,7 @@ from engine.runner.finalize import finalize
 from engine.runner.global_step import run_global_stage
 from engine.runner.hostgate import job_host_gate
 from engine.runner.phases import plan_phases, score_ranges, stage_order
+from engine.runner.progress import PhaseProgress as _Progress
 from engine.runner.unit_io import SIGNATURES
 from engine.runner.workdir import WorkDir, read_json, write_json_atomic
 from engine.sources.base import Unit
@@ -67,7 +68,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
             label = f"phase {phase.index + 1}/{len(phases)}"
             log.info("%s: %d of %d units to do (stages: %s)", label, len(pending), len(units),
                      ", ".join(s.name for s in phase.stages) or "none")
-            progress = _Progress(label, len(units), len(units) - len(pending))
+            progress = _Progress(label, len(units), len(units) - len(pending),
+                                 {u.index: u.size for u in pending})
             run_phase(phase, pending, source=job.source, sink=job.sink, out=str(out), order=order,
                       ranges=ranges, decisions=decisions_ref, workers=workers, gate=gate,
                       on_unit=progress)
@@ -125,14 +127,3 @@ def _plan(job: Job, work: WorkDir, record: dict[str, Any]) -> list[Unit]:
     write_json_atomic(plan_file, [u.to_dict() for u in units])
     return units
 
-
-class _Progress:
-    def __init__(self, label: str, total: int, done: int):
-        self.label, self.total, self.done = label, total, done
-        self.step = max(1, total // 10)
-
-    def __call__(self, unit: int) -> None:
-        self.done += 1
-        failpoint("unit_published")
-        if self.done % self.step == 0 or self.done == self.total:
-            log.info("%s: %d/%d units", self.label, self.done, self.total)
