@@ -45,8 +45,9 @@ class Fetcher:
         return self._run(self.session.fetch_many(urls, concurrency, on_result))
 
     def close(self) -> None:
-        """Stop the event loop thread."""
+        """Close the pooled connections and stop the event loop thread."""
         if self._loop.is_running():
+            self._run(self.session.close())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
         if not self._loop.is_running():
