@@ -7,6 +7,11 @@ it matches in linear time (literal pieces found left to right, no backtracking: 
 unreserved escapes are decoded). The groups naming our product token are combined, else the
 ``*`` groups; the longest matching rule wins, allow on a tie. One thing protego leaves to its
 caller: a UTF-8 byte-order mark, stripped here so that it cannot hide the first line.
+Protego's cost per check still grows with the rules of the group it applies: about 0.35 us per
+plain rule and, for a 8 KiB path, up to 6 us per wildcard rule. A group over the budget below
+(``MAX_RULES``, ``MAX_WILDCARD_RULES``, ``MAX_WILDCARD_PIECES``: a few milliseconds per check at
+worst) is a file built to stall crawlers (RFC 9309 §3 asks us to guard against those): it is
+not matched, and everything is disallowed, which errs on the side of the site's consent.
 Fetching: a 2xx body is parsed; a 4xx answer (429 aside) means no restrictions; 5xx, 429 or an
 unreachable host means everything is disallowed. Answers are cached per scheme+host+port.
 """
@@ -16,12 +21,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from protego import Protego
 
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
+MAX_RULES = 10_000
+MAX_WILDCARD_RULES = 300
+MAX_WILDCARD_PIECES = 10_000
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Robots:
     disallow_all: bool = False
     source: str = "parsed"  # how the verdict is backed: parsed, 4xx (allow all), 5xx, unreachable
     failure: str | None = None  # why robots.txt could not be fetched (tls_error, dns, ...)
+    _checked: set[str] = field(default_factory=set)  # tokens whose group is within the budget
 
     @classmethod
     def parse(cls, text: str) -> Robots:
@@ -45,10 +54,30 @@ class Robots:
             return False
         if self.allow_all or self.rules is None or path == "/robots.txt":
             return True
+        if not self._within_budget(token.lower()):
+            return False
         if not path.startswith("/"):
             path = "/" + path
         # An absolute URL, so that a path starting with // is not read as a host.
         return self.rules.can_fetch("http://robots.invalid" + path, token.lower())
+
+    def _within_budget(self, token: str) -> bool:
+        """Whether the group for ``token`` can be matched within the budget; when not, the file
+        disallows everything from now on, and ``source`` says why. Reads protego's parsed rules
+        (private attributes of the pinned version; a test covers them)."""
+        if token in self._checked:
+            return True
+        ruleset = self.rules._get_matching_rule_set(token) if self.rules else None
+        patterns = [rule.value for rule in getattr(ruleset, "_rules", ())]
+        wild = [p for p in patterns if p._contains_asterisk or p._contains_dollar]
+        pieces = sum(len(getattr(p, "_wildcard_parts", ())) for p in wild)
+        if len(patterns) > MAX_RULES or len(wild) > MAX_WILDCARD_RULES or pieces > MAX_WILDCARD_PIECES:
+            self.disallow_all = True
+            self.source += (f" with {len(patterns)} rules, {len(wild)} with wildcards ({pieces} "
+                            "pieces): over what can be matched safely, all disallowed")
+            return False
+        self._checked.add(token)
+        return True
 
 
 # fetch(url) -> (status or None when unreachable, body bytes, detail); when unreachable the
