@@ -60,4 +60,4 @@ def check_image(result: FetchResult, policy: FetchPolicy) -> None:
         allowed = ", ".join(policy.formats)
         raise FetchError("unsupported_format", f"body is {fmt or 'unknown'}, not {allowed}")
     result.image_format = fmt
-    result.width, result.height = sniff.header_size(body, policy.max_pixels)
+    result.width, result.height = sniff.header_size(body, policy.max_pixels, fmt)

@@ -17,6 +17,7 @@ says ``direct_despite_proxy_env=True``: crawling directly is then an explicit de
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from collections.abc import AsyncIterator
@@ -136,6 +137,10 @@ class Transport:
 async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str) -> bytes:
     """The body, decoded, refused past ``cap`` bytes on the wire or after decoding; a body that
     ends before its Content-Length (or its last chunk) is ``truncated``."""
+    length = response.content_length
+    if length is not None and length <= cap and encoding.strip().lower() in ("", "identity"):
+        # the parser stops at Content-Length (checked against the cap): one read, no decoding
+        return await response.content.readexactly(length) if length else b""
     decoder = Decoder(encoding, cap)
     wire = 0
     parts: list[bytes] = []
@@ -177,6 +182,8 @@ def _reason(exc: Exception, where: str) -> FetchError | None:
         return FetchError("connection_error", f"{where}: {text}")
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return FetchError("connection_error", f"connect to {where} timed out")
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return FetchError("truncated", f"{where}: body cut short ({text})")
     if isinstance(exc, aiohttp.ClientPayloadError):
         if "not completed" in text or "ContentLength" in text or "TransferEncoding" in text:
             return FetchError("truncated", f"{where}: body cut short ({text})")
