@@ -59,6 +59,7 @@ def main() -> None:
     ca_file = sys.argv[5] if len(sys.argv) > 5 else None
     urls = Path(url_file).read_text().split()
     import aiohttp  # noqa: F401 - imports are not what is timed
+
     from engine.fetch import fetch_all  # noqa: F401
 
     started = time.perf_counter()
