@@ -14,7 +14,7 @@ import time
 from urllib.parse import urlsplit
 
 from engine.fetch.addresses import AddressPolicy
-from engine.fetch.checks import check_head, check_image, status_reason
+from engine.fetch.checks import check_head, check_image
 from engine.fetch.decode import ACCEPT_ENCODING
 from engine.fetch.policy import FetchPolicy, FetchResult
 from engine.fetch.politeness import RETRYABLE_REASONS, HostLimiter, backoff_delay
@@ -24,7 +24,6 @@ from engine.fetch.transport import Transport, read_body
 from engine.fetch.urls import check_url, redirect_url
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-__all__ = ["FetchSession", "status_reason"]
 
 
 class FetchSession:
