@@ -6,7 +6,8 @@ The ``small-http`` and ``small-https`` cases crawl many small images (96-256 px 
 ``bench/site.py``) from one keep-alive loopback server, over plain HTTP and over HTTPS (a test
 CA made with openssl): the pairs job against img2dataset ``download()``, and the fetcher alone
 against a bare pooled aiohttp loop (``bench/fetch_loops.py``), same list, same run, peak memory
-beside each.
+beside each. The job runs without the model stages and dedup (``--job-params``), so that it
+does what img2dataset does: fetch, resize, write shards (plus cheap filters and language id).
 
     python bench/crawl.py [--cases photos,small-http,small-https] [--images 2000]
                           [--small-images 1000] [--rss-urls 50000] [--workers 2]
@@ -117,7 +118,8 @@ def run_ours(url_list: Path, out: Path, args, extra: dict | None = None) -> dict
     params = Params({
         "allow_hosts": "127.0.0.1", "image_size": str(args.image_size),
         "resize_mode": args.resize_mode, "unit_size": str(args.unit_size),
-        "concurrency": str(args.threads), "fetch_workers": str(args.workers), **(extra or {}),
+        "concurrency": str(args.threads), "fetch_workers": str(args.workers),
+        **dict(kv.split("=", 1) for kv in args.job_params.split(",") if kv), **(extra or {}),
     })
     with PeakRss(os.getpid()) as rss:
         started = time.perf_counter()
@@ -223,6 +225,10 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=64, help="requests in flight per worker")
     ap.add_argument("--per-host", type=int, default=16,
                     help="per-host bound of the small cases (fetcher and bare loop alike)")
+    ap.add_argument("--job-params", default="nsfw=off,faces=off,pii=off,toxicity=false,dedup=false",
+                    help="pairs job params: by default the model stages and dedup, which "
+                         "img2dataset does not do, are off (fetch, resize, cheap filters, "
+                         "language, shards remain)")
     ap.add_argument("--loop-repeats", type=int, default=3,
                     help="runs of each fetch loop (alternated, best kept)")
     ap.add_argument("--image-size", type=int, default=256)
