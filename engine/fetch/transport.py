@@ -34,6 +34,10 @@ from engine.fetch.resolve import FetchError, Resolver, Target, tls_context
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 MAX_HEAD_FIELD = 64 * 1024  # longest status line or header field accepted
+# An idle pooled connection is closed after this long. aiohttp bounds connections in use (per
+# host here), not idle ones: open sockets are at most the requests in flight plus the hosts
+# finished within the last KEEPALIVE_S seconds times per_host_concurrency.
+KEEPALIVE_S = 10.0
 
 # (host, port) of the request being made in this task: the socket factory judges addresses
 # for it (an allowlisted host name allows what it resolves to, on its port).
@@ -100,7 +104,8 @@ class Transport:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:  # made on first use, inside the running event loop
             connector = aiohttp.TCPConnector(
-                limit=0, limit_per_host=self.per_host, resolver=_CheckedResolver(self.resolver),
+                limit=0, limit_per_host=self.per_host, keepalive_timeout=KEEPALIVE_S,
+                resolver=_CheckedResolver(self.resolver),
                 use_dns_cache=False, socket_factory=self._open_socket, ssl=self.tls)
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, trust_env=False,
