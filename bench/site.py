@@ -3,9 +3,10 @@
 It serves either a folder of ``*.jpg`` files (held in memory, by file name) or a *pack* of many
 small generated images (``pack-NNN.bin`` + ``pack-NNN.idx`` offsets, memory-mapped, by number:
 ``/img/123.jpg``). Packs are made once per count and cached, so that serving costs a lookup and
-a socket write, and the server is never the bottleneck of a crawl bench.
+a socket write, and the server is never the bottleneck of a crawl bench. Connections are kept
+alive (HTTP/1.1) unless the client asks to close; with ``--cert``/``--key`` it serves HTTPS.
 
-    python bench/site.py --serve FOLDER --port-file FILE
+    python bench/site.py --serve FOLDER --port-file FILE [--cert PEM --key PEM]
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import io
 import mmap
 import random
+import ssl
 import subprocess
 import sys
 import time
@@ -123,8 +125,9 @@ class _Pack:
         return self.maps[k][int(self.offsets[k][j]):int(self.offsets[k][j + 1])]
 
 
-def serve(folder: str, port_file: str) -> None:
-    """Serve ``folder`` on 127.0.0.1 (a free port, written to ``port_file``) until killed."""
+def serve(folder: str, port_file: str, cert: str | None = None, key: str | None = None) -> None:
+    """Serve ``folder`` on 127.0.0.1 (a free port, written to ``port_file``) until killed;
+    over TLS with ``cert`` and ``key``."""
     root = Path(folder)
     if any(root.glob("pack-*.idx.npy")):
         lookup = _Pack(root).get
@@ -133,23 +136,31 @@ def serve(folder: str, port_file: str) -> None:
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            target = head.split(b" ", 2)[1].decode().split("?", 1)[0]
-            body = lookup(target.rsplit("/", 1)[-1])
-            if body is None:
-                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n"
-                             b"Connection: close\r\n\r\n")
-            else:
-                writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: "
-                             + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
-            await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            while True:  # one request after another on the connection (keep-alive)
+                head = await reader.readuntil(b"\r\n\r\n")
+                target = head.split(b" ", 2)[1].decode().split("?", 1)[0]
+                close = b"connection: close" in head.lower()
+                body = lookup(target.rsplit("/", 1)[-1])
+                ending = b"Connection: close\r\n\r\n" if close else b"\r\n"
+                if body is None:
+                    writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n" + ending)
+                else:
+                    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: "
+                                 + str(len(body)).encode() + b"\r\n" + ending + body)
+                await writer.drain()
+                if close:
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ssl.SSLError):
             pass
         finally:
             writer.close()
 
     async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        tls = None
+        if cert:
+            tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            tls.load_cert_chain(cert, key)
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024, ssl=tls)
         Path(port_file).write_text(str(server.sockets[0].getsockname()[1]))
         async with server:
             await server.serve_forever()
@@ -160,11 +171,12 @@ def serve(folder: str, port_file: str) -> None:
 class LoopbackServer:
     """:func:`serve` in a child process (so it shares no GIL with a crawler); ``.port``, ``.close()``."""
 
-    def __init__(self, folder: Path, work: Path):
-        port_file = work / "port"
+    def __init__(self, folder: Path, work: Path, tls: tuple[Path, Path] | None = None):
+        port_file = work / ("port-tls" if tls else "port")
         port_file.unlink(missing_ok=True)
+        extra = ["--cert", str(tls[0]), "--key", str(tls[1])] if tls else []
         self.proc = subprocess.Popen([sys.executable, __file__, "--serve", str(folder),
-                                      "--port-file", str(port_file)])
+                                      "--port-file", str(port_file), *extra])
         for _ in range(600):
             if port_file.exists() and port_file.read_text():
                 break
@@ -182,5 +194,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--serve", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
     args = ap.parse_args()
-    serve(args.serve, args.port_file)
+    serve(args.serve, args.port_file, args.cert, args.key)

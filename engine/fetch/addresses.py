@@ -4,15 +4,20 @@ By default only globally routable unicast addresses are allowed. Everything an a
 to reach the inside of a network is refused: private, loopback, link-local (cloud metadata at
 169.254.169.254 included), shared CGNAT space, multicast, reserved, unspecified, IPv6 unique-local
 and site-local, and the IPv6 forms that embed an IPv4 address (IPv4-mapped, IPv4-compatible,
-NAT64, 6to4, Teredo), which are judged by the address they embed. An explicit allowlist of host
-names, addresses and networks exists for tests and private deployments.
+NAT64, 6to4, Teredo), which are judged by the address they embed. The node's own interface
+addresses are refused too: a public address of this machine reaches services bound to 0.0.0.0 on
+it. An explicit allowlist of host names, addresses and networks (each optionally ``:port``)
+exists for tests and private deployments.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+import psutil
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -83,45 +88,81 @@ def blocked_category(ip: IPAddress) -> str | None:
     return None
 
 
+def node_addresses() -> frozenset[IPAddress]:
+    """The addresses of this machine's own network interfaces (psutil), read once per call."""
+    found: set[IPAddress] = set()
+    for entries in psutil.net_if_addrs().values():
+        for entry in entries:
+            if entry.family in (socket.AF_INET, socket.AF_INET6):
+                ip = parse_ip(entry.address)
+                if ip is not None:
+                    found.add(ip)
+    return frozenset(found)
+
+
+def _split_port(entry: str) -> tuple[str, int | None]:
+    """``host:port``, ``[v6]:port``, ``a.b.c.d:port`` -> (host, port); no port -> (entry, None).
+    A bare IPv6 address or network (``::1``, ``fd00::/8``) has no port."""
+    if entry.startswith("["):
+        inside, _, rest = entry[1:].partition("]")
+        if rest.startswith(":") and rest[1:].isdigit():
+            return inside, int(rest[1:])
+        return inside, None
+    host, sep, port = entry.rpartition(":")
+    if sep and port.isdigit() and ":" not in host:
+        return host, int(port)
+    return entry, None
+
+
 @dataclass(frozen=True)
 class AddressPolicy:
     """Decides whether a resolved address may be connected to.
 
     ``allow`` lists host names, IP addresses and CIDR networks that are reachable even though
-    they are not public (for tests: ``127.0.0.1``). A host name on the list allows whatever it
-    resolves to; an address or network allows exactly those addresses.
+    they are not public (for tests: ``127.0.0.1``); an entry may end in ``:port`` to open that
+    port only (``10.0.0.5:8080``, ``[::1]:8443``, ``internal.example:443``). A host name on the
+    list allows whatever it resolves to; an address or network allows exactly those addresses.
+    ``own`` are this node's interface addresses, refused unless the allowlist names them.
     """
 
-    hosts: frozenset[str] = frozenset()
-    networks: tuple[IPNetwork, ...] = ()
+    hosts: frozenset[tuple[str, int | None]] = frozenset()
+    networks: tuple[tuple[IPNetwork, int | None], ...] = ()
+    own: frozenset[IPAddress] = frozenset()
 
     @classmethod
-    def from_allowlist(cls, allow: Iterable[str] = ()) -> AddressPolicy:
-        hosts: set[str] = set()
-        networks: list[IPNetwork] = []
-        for entry in allow:
-            entry = entry.strip().lower()
+    def from_allowlist(cls, allow: Iterable[str] = (), refuse_own: bool = True) -> AddressPolicy:
+        """The policy for an allowlist; ``refuse_own`` also refuses this node's addresses."""
+        hosts: set[tuple[str, int | None]] = set()
+        networks: list[tuple[IPNetwork, int | None]] = []
+        for raw in allow:
+            entry = raw.strip().lower()
             if not entry:
                 continue
-            ip = parse_ip(entry)
+            name, port = _split_port(entry)
+            ip = parse_ip(name)
             if ip is not None:
-                networks.append(ipaddress.ip_network(ip))
+                networks.append((ipaddress.ip_network(ip), port))
                 continue
             try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
+                networks.append((ipaddress.ip_network(name, strict=False), port))
             except ValueError:
-                hosts.add(entry.rstrip("."))
-        return cls(frozenset(hosts), tuple(networks))
+                hosts.add((name.rstrip("."), port))
+        return cls(frozenset(hosts), tuple(networks), node_addresses() if refuse_own else frozenset())
 
-    def host_allowed(self, host: str) -> bool:
-        """True when ``host`` (a name) is on the allowlist."""
-        return host.lower().rstrip(".") in self.hosts
+    def host_allowed(self, host: str, port: int | None = None) -> bool:
+        """True when ``host`` (a name), on ``port`` if given, is on the allowlist."""
+        host = host.lower().rstrip(".")
+        return (host, None) in self.hosts or (port is not None and (host, port) in self.hosts)
 
-    def refusal(self, ip: IPAddress, host: str = "") -> str | None:
-        """None when ``ip`` (resolved from ``host``) may be reached, else why not."""
-        if host and self.host_allowed(host):
+    def refusal(self, ip: IPAddress, host: str = "", port: int | None = None) -> str | None:
+        """None when ``ip`` (resolved from ``host``, dialled on ``port``) may be reached, else
+        why not."""
+        if host and self.host_allowed(host, port):
             return None
-        for net in self.networks:
-            if ip.version == net.version and ip in net:
+        for net, net_port in self.networks:
+            if ip.version == net.version and ip in net and net_port in (None, port):
                 return None
-        return blocked_category(ip)
+        why = blocked_category(ip)
+        if why is None and ip in self.own:
+            return "this node's own address"
+        return why

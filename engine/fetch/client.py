@@ -1,35 +1,30 @@
 """The safe fetcher: one asyncio session that fetches many URLs at once, each safely.
 
 Per URL and per redirect hop: the scheme must be http or https and the URL carry no
-credentials; the host is resolved once and the checked address dialled (TLS verified against the
-name); robots.txt is consulted for that host; the answer's X-Robots-Tag, status, Content-Type,
-size (on the wire and decoded), format (magic bytes) and pixel count (header) are checked. Every
-URL ends with a result: a body, or a reason.
+credentials; the host is resolved, its addresses checked and only those dialled (TLS verified
+against the name) over pooled keep-alive connections; robots.txt is consulted for that host; the
+answer's X-Robots-Tag, status, Content-Type, size (on the wire and decoded), format (magic
+bytes) and pixel count (header) are checked. Every URL ends with a result: a body, or a reason.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from urllib.parse import quote, urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from engine.fetch import http1, sniff
 from engine.fetch.addresses import AddressPolicy
+from engine.fetch.checks import check_head, check_image
+from engine.fetch.decode import ACCEPT_ENCODING
 from engine.fetch.hostgate import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
-from engine.fetch.politeness import (
-    RETRYABLE_REASONS,
-    HostLimiter,
-    backoff_delay,
-    parse_retry_after,
-)
-from engine.fetch.resolve import FetchError, Resolver, Target, connect, tls_context
+from engine.fetch.politeness import RETRYABLE_REASONS, HostLimiter, backoff_delay
+from engine.fetch.resolve import FetchError, Resolver, Target
 from engine.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
-from engine.fetch.xrobots import verdict as x_robots_verdict
+from engine.fetch.transport import Transport, read_body
+from engine.fetch.urls import check_url, redirect_url
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
-MAX_URL_CHARS = 8192
-_OK_CONTENT_TYPES = ("image/", "application/octet-stream", "binary/octet-stream")
 
 
 class FetchSession:
@@ -40,14 +35,20 @@ class FetchSession:
 
     def __init__(self, policy: FetchPolicy, gate: GateRef | None = None):
         self.policy = policy
-        self.resolver = Resolver(
-            AddressPolicy.from_allowlist(policy.allow_hosts), timeout_s=policy.connect_timeout_s
-        )
+        addresses = AddressPolicy.from_allowlist(policy.allow_hosts)
+        self.resolver = Resolver(addresses, timeout_s=policy.connect_timeout_s)
+        self.transport = Transport(addresses, self.resolver, policy.per_host_concurrency,
+                                   policy.connect_timeout_s, policy.ca_file,
+                                   policy.direct_despite_proxy_env)
         per_host = policy.per_host_concurrency
         self.limiter = gate.connect(per_host) if gate else HostLimiter(per_host)
         self.robots = RobotsCache(self.limiter.share_robots(self._fetch_robots),
                                   policy.robots_token)
-        self._tls = None
+
+    async def close(self) -> None:
+        """Close the pooled connections and hand back what this session holds of the job's gate."""
+        await self.transport.close()
+        await self.limiter.aclose()
 
     async def fetch(self, url: str) -> FetchResult:
         """Fetch one URL, retrying what may be retried; never raises for a bad URL or answer."""
@@ -106,55 +107,20 @@ class FetchSession:
         await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(urls))))))
         return results  # type: ignore[return-value]
 
-    def _check_url(self, url: str) -> tuple[str, str, int, str]:
-        if len(url) > MAX_URL_CHARS:
-            raise FetchError("bad_url", f"URL longer than {MAX_URL_CHARS} characters")
-        try:
-            parts = urlsplit(url.strip())
-            port = parts.port
-        except ValueError as exc:
-            raise FetchError("bad_url", str(exc)) from None
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https"):
-            raise FetchError("bad_scheme", f"scheme {scheme or '(none)'!r} is not http or https")
-        if parts.username is not None or parts.password is not None:
-            raise FetchError("credentials_in_url", "URLs with user:password@ are refused")
-        host = parts.hostname or ""
-        if not host:
-            raise FetchError("bad_url", "no host")
-        try:
-            host = host.encode("idna").decode("ascii") if not host.isascii() else host
-        except UnicodeError as exc:
-            raise FetchError("bad_url", f"host {host!r}: {exc}") from None
-        port = port or (443 if scheme == "https" else 80)
-        target = quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
-        if parts.query:
-            target += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
-        return scheme, host, port, target
-
-    def _headers(self, host: str, port: int, scheme: str, robots_mode: bool):
-        default = 443 if scheme == "https" else 80
-        host_header = host if port == default else f"{host}:{port}"
-        if ":" in host and not host.startswith("["):
-            host_header = f"[{host}]" if port == default else f"[{host}]:{port}"
+    def _headers(self, robots_mode: bool) -> dict[str, str]:
         accept = "text/plain, */*;q=0.5" if robots_mode else (
             "image/*, */*;q=0.5" if self.policy.expect == "image" else "*/*"
         )
-        return [
-            ("Host", host_header),
-            ("User-Agent", self.policy.user_agent),
-            ("Accept", accept),
-            ("Accept-Encoding", "gzip, deflate"),
-            ("Connection", "close"),
-        ]
+        return {"User-Agent": self.policy.user_agent, "Accept": accept,
+                "Accept-Encoding": ACCEPT_ENCODING}
 
     async def _follow(self, url: str, result: FetchResult, robots_mode: bool) -> None:
         policy = self.policy
         current = url
         seen = {url}
         for _hop in range(policy.max_redirects + 1):
-            scheme, host, port, path = self._check_url(current)
-            target = await self.resolver.target(host, port)
+            checked = check_url(current)
+            target = await self.resolver.target(checked.host, checked.port)
             if policy.respect_robots and not robots_mode:
                 allowed, evidence, failure = await self.robots.verdict(current)
                 result.robots = evidence
@@ -163,85 +129,42 @@ class FetchSession:
                     # recorded is what made it unreachable, which says more than robots_txt.
                     raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
             result.final_url = current
-            location = await self._exchange(scheme, target, path, result, robots_mode)
+            location = await self._exchange(checked.scheme, target, checked.target, result,
+                                            robots_mode)
             if location is None:
                 if not robots_mode and policy.expect == "image":
-                    self._check_image(result)
+                    check_image(result, policy)
                 return
-            current = urljoin(current, location)
-            if scheme == "https" and current.lower().startswith("http:"):
-                raise FetchError("insecure_redirect", f"https redirected to {current}")
+            current = redirect_url(current, location)
             if current in seen:
                 raise FetchError("redirect_limit", f"redirect loop back to {current}")
             seen.add(current)
             result.redirects += 1
         raise FetchError("redirect_limit", f"more than {policy.max_redirects} redirects")
 
-    async def _exchange(self, scheme, target: Target, path, result, robots_mode) -> str | None:
-        """One request on a fresh connection; returns a redirect Location or None with the
+    async def _exchange(self, scheme: str, target: Target, path: str, result: FetchResult,
+                        robots_mode: bool) -> str | None:
+        """One request on a pooled connection; returns a redirect Location or None with the
         body in ``result.content``."""
         policy = self.policy
-        tls = None
-        if scheme == "https":
-            tls = self._tls = self._tls or tls_context(policy.ca_file)
-        async with self.limiter.slot(target.host):
-            try:
-                async with asyncio.timeout(policy.connect_timeout_s):
-                    reader, writer = await connect(target, tls)
-            except TimeoutError:
-                raise FetchError("connection_error", f"connect to {target.ip} timed out") from None
-            exchange = http1.Exchange(reader, writer)
-            try:
-                await exchange.send(path, self._headers(target.host, target.port, scheme,
-                                                        robots_mode))
-                response = await exchange.response()
-                result.status = status = response.status_code
-                if status in REDIRECTS:
-                    location = http1.header(response, "location")
-                    if not location:
-                        raise FetchError("http_3xx", f"{status} without a Location")
-                    return location.strip()
-                self._check_head(response, result, robots_mode)
-                cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
-                length = http1.header(response, "content-length")
-                if length and length.strip().isdigit() and int(length) > cap:
-                    raise FetchError("too_large", f"Content-Length {length} > {cap}")
-                encoding = http1.header(response, "content-encoding") or ""
-                result.content = await exchange.body(cap, encoding)
-            finally:
-                exchange.close()
+        async with self.limiter.slot(target.host), \
+                self.transport.get(scheme, target, path, self._headers(robots_mode)) as response:
+            result.status = status = response.status
+            if status in REDIRECTS:
+                location = response.headers.get("Location")
+                if not location:
+                    raise FetchError("http_3xx", f"{status} without a Location")
+                return location.strip()
+            check_head(response.headers, status, result, policy, robots_mode)
+            cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
+            length = response.headers.get("Content-Length")
+            if length and length.strip().isdigit() and int(length) > cap:
+                raise FetchError("too_large", f"Content-Length {length} > {cap}")
+            encoding = response.headers.get("Content-Encoding") or ""
+            result.content = await read_body(response, cap, encoding)
         if not result.content:
             raise FetchError("empty_body", f"{status} with an empty body")
         return None
-
-    def _check_head(self, response, result: FetchResult, robots_mode: bool) -> None:
-        policy = self.policy
-        status = response.status_code
-        tags = http1.headers_all(response, "x-robots-tag")
-        result.x_robots_tag = " | ".join(tags) or None
-        result.content_type = http1.header(response, "content-type")
-        if status >= 300 or status < 200:
-            retry_after = parse_retry_after(http1.header(response, "retry-after"))
-            raise FetchError(status_reason(status), f"HTTP {status}", retry_after)
-        if robots_mode:
-            return
-        if policy.respect_x_robots and tags:
-            xr = x_robots_verdict(tags, policy.robots_token, policy.x_robots_block)
-            if xr.blocked:
-                raise FetchError("x_robots_tag", "opted out: " + ", ".join(xr.matched))
-        ctype = (result.content_type or "").split(";")[0].strip().lower()
-        checked = policy.expect == "image" and policy.check_content_type and ctype
-        if checked and not ctype.startswith(_OK_CONTENT_TYPES):
-            raise FetchError("content_type", f"Content-Type {ctype!r} is not an image")
-
-    def _check_image(self, result: FetchResult) -> None:
-        body = result.content or b""
-        fmt = sniff.sniff_format(body)
-        if fmt is None or fmt not in self.policy.formats:
-            allowed = ", ".join(self.policy.formats)
-            raise FetchError("unsupported_format", f"body is {fmt or 'unknown'}, not {allowed}")
-        result.image_format = fmt
-        result.width, result.height = sniff.header_size(body, self.policy.max_pixels)
 
     async def _fetch_robots(self, url: str) -> tuple[int | None, bytes, str]:
         result = FetchResult(url=url)
@@ -258,13 +181,3 @@ class FetchSession:
             return None, b"", "timeout: robots.txt took too long"
         return result.status, result.content or b"", ""
 
-
-def status_reason(status: int) -> str:
-    """The reject reason for a non-2xx final status."""
-    if status in (403, 404, 410, 429, 503):
-        return f"http_{status}"
-    if 400 <= status < 500:
-        return "http_4xx"
-    if status >= 500:
-        return "http_5xx"
-    return "http_3xx" if 300 <= status < 400 else f"http_{status}"

@@ -21,6 +21,9 @@ class FetchPolicy:
     ``timeout_s`` bounds one attempt at a URL, redirects, robots.txt and body included.
     TLS is always verified against the host name; ``ca_file`` adds trusted CAs, never removes
     the check. A redirect from https to http is refused (``insecure_redirect``).
+    Proxies are never used (the address policy cannot be enforced behind one): when the
+    environment sets ``HTTP(S)_PROXY``/``ALL_PROXY`` the fetcher refuses to start unless
+    ``direct_despite_proxy_env`` says to crawl directly anyway.
     """
 
     allow_hosts: tuple[str, ...] = ()
@@ -43,6 +46,7 @@ class FetchPolicy:
     max_retry_after_s: float = 30.0
     robots_timeout_s: float = 10.0
     ca_file: str | None = None  # extra trusted CAs (PEM), for private deployments and tests
+    direct_despite_proxy_env: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.allow_hosts, str):

@@ -1,7 +1,7 @@
-"""Resolve a host once, check every candidate address, and connect to a checked one.
+"""Resolve a host once and check every candidate address; the transport dials only those.
 
-The connection is opened to the IP address that passed the check, never to the name again, so a
-DNS answer that changes between check and connect (rebinding) cannot steer the fetcher inside the
+The connection is opened to an address that passed the check, never to the name again, so a DNS
+answer that changes between check and connect (rebinding) cannot steer the fetcher inside the
 network. For https the TLS handshake still verifies the certificate against the host name (SNI).
 """
 
@@ -28,42 +28,52 @@ class FetchError(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """A checked place to connect: the host name (for Host, SNI) and the address to dial."""
+    """A checked place to connect: the host name (for Host, SNI) and the addresses that passed
+    the policy, in the resolver's order (the transport falls back from one to the next)."""
 
     host: str
-    ip: IPAddress
     port: int
+    ips: tuple[IPAddress, ...]
+
+    @property
+    def ip(self) -> IPAddress:
+        return self.ips[0]
 
 
 class Resolver:
     """Resolves names with the event loop's resolver, checks addresses, caches checked answers
-    for ``ttl_s`` seconds (each connection still dials the cached, checked address)."""
+    for ``ttl_s`` seconds (each connection still dials a cached, checked address)."""
 
-    def __init__(self, policy: AddressPolicy, ttl_s: float = 30.0, timeout_s: float = 10.0):
+    def __init__(self, policy: AddressPolicy, ttl_s: float = 30.0, timeout_s: float = 10.0,
+                 max_entries: int = 100_000):
         self.policy = policy
         self.ttl_s = ttl_s
         self.timeout_s = timeout_s
+        self.max_entries = max_entries
         self._cache: dict[tuple[str, int], tuple[float, Target]] = {}
 
     async def target(self, host: str, port: int) -> Target:
-        """The checked address to connect to for ``host:port``; raises ``FetchError``."""
+        """The checked addresses to connect to for ``host:port``; raises ``FetchError``
+        (``blocked_address`` when none passes, ``dns`` when the name does not resolve)."""
         cached = self._cache.get((host, port))
         if cached and cached[0] > time.monotonic():
             return cached[1]
         literal = parse_ip(host)
-        if literal is not None:
-            candidates = [literal]
-        else:
-            candidates = await self._lookup(host, port)
-        refusals = []
+        candidates = [literal] if literal is not None else await self._lookup(host, port)
+        passed, refusals = [], []
         for ip in candidates:
-            why = self.policy.refusal(ip, host)
+            why = self.policy.refusal(ip, host, port)
             if why is None:
-                target = Target(host, ip, port)
-                self._cache[(host, port)] = (time.monotonic() + self.ttl_s, target)
-                return target
-            refusals.append(f"{ip} is {why}")
-        raise FetchError("blocked_address", f"{host}: " + "; ".join(refusals))
+                passed.append(ip)
+            else:
+                refusals.append(f"{ip} is {why}")
+        if not passed:
+            raise FetchError("blocked_address", f"{host}: " + "; ".join(refusals))
+        target = Target(host, port, tuple(passed))
+        if len(self._cache) >= self.max_entries:
+            self._cache.clear()  # bounded memory; a miss only costs one more lookup
+        self._cache[(host, port)] = (time.monotonic() + self.ttl_s, target)
+        return target
 
     async def _lookup(self, host: str, port: int) -> list[IPAddress]:
         loop = asyncio.get_running_loop()
@@ -90,21 +100,3 @@ def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
         ctx.load_verify_locations(cafile=ca_file)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     return ctx
-
-
-async def connect(
-    target: Target, tls: ssl.SSLContext | None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Open a connection to the checked address; with ``tls``, verify against the host name."""
-    try:
-        return await asyncio.open_connection(
-            str(target.ip),
-            target.port,
-            ssl=tls,
-            server_hostname=target.host if tls is not None else None,
-            limit=1 << 20,
-        )
-    except ssl.SSLError as exc:
-        raise FetchError("tls_error", f"{target.host}: {exc}") from None
-    except OSError as exc:
-        raise FetchError("connection_error", f"{target.host} ({target.ip}): {exc}") from None

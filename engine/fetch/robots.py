@@ -1,8 +1,17 @@
-"""robots.txt as RFC 9309 says: parse, match, and a per-host cache.
+"""robots.txt as RFC 9309 says: parse and match with protego, and a per-host cache.
 
-Matching: the groups naming our product token (case-insensitively) are combined; without one the
-``*`` groups are. Of the allow/disallow rules whose pattern matches the path, the longest wins;
-on a tie allow wins. ``*`` matches any run of characters and a final ``$`` anchors the end.
+Matching is protego's (Scrapy's RFC 9309 parser), chosen over our former regex matcher because
+it matches in linear time (literal pieces found left to right, no backtracking: a rule such as
+``/*a*a*a*a*a*b`` cannot stall the event loop) and compares percent-encoding as RFC 9309
+§2.2.2-2.2.3 says (``%2A``/``%24`` match a literal ``*``/``$``, ``%2F`` stays encoded,
+unreserved escapes are decoded). The groups naming our product token are combined, else the
+``*`` groups; the longest matching rule wins, allow on a tie. One thing protego leaves to its
+caller: a UTF-8 byte-order mark, stripped here so that it cannot hide the first line.
+Protego's cost per check still grows with the rules of the group it applies: about 0.35 us per
+plain rule and, for a 8 KiB path, up to 6 us per wildcard rule. A group over the budget below
+(``MAX_RULES``, ``MAX_WILDCARD_RULES``, ``MAX_WILDCARD_PIECES``: a few milliseconds per check at
+worst) is a file built to stall crawlers (RFC 9309 §3 asks us to guard against those): it is
+not matched, and everything is disallowed, which errs on the side of the site's consent.
 Fetching: a 2xx body is parsed; a 4xx answer (429 aside) means no restrictions; 5xx, 429 or an
 unreachable host means everything is disallowed. Answers are cached per scheme+host+port.
 """
@@ -10,103 +19,65 @@ unreachable host means everything is disallowed. Answers are cached per scheme+h
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import urlsplit
+
+from protego import Protego
 
 MAX_ROBOTS_BYTES = 500 * 1024  # RFC 9309: parse at least 500 KiB
-
-
-@dataclass(frozen=True)
-class Rule:
-    allow: bool
-    pattern: str
-
-    def matches(self, path: str) -> bool:
-        return _compile(self.pattern).match(path) is not None
+MAX_RULES = 10_000
+MAX_WILDCARD_RULES = 300
+MAX_WILDCARD_PIECES = 10_000
 
 
 @dataclass
 class Robots:
-    """A parsed robots.txt: groups of rules keyed by the user-agent lines that head them."""
+    """A robots.txt verdict source: parsed rules, or allow/disallow all when there are none."""
 
-    groups: list[tuple[list[str], list[Rule]]] = field(default_factory=list)
+    rules: Protego | None = None
     allow_all: bool = False
     disallow_all: bool = False
     source: str = "parsed"  # how the verdict is backed: parsed, 4xx (allow all), 5xx, unreachable
     failure: str | None = None  # why robots.txt could not be fetched (tls_error, dns, ...)
+    _checked: set[str] = field(default_factory=set)  # tokens whose group is within the budget
 
     @classmethod
     def parse(cls, text: str) -> Robots:
-        groups: list[tuple[list[str], list[Rule]]] = []
-        agents: list[str] = []
-        rules: list[Rule] = []
-        had_rule = False  # a user-agent line after any rule line (even empty) opens a new group
-        for raw in text.splitlines():
-            line = raw.split("#", 1)[0].strip()
-            key, sep, value = line.partition(":")
-            if not sep:
-                continue
-            key, value = key.strip().lower(), value.strip()
-            if key in ("user-agent", "useragent", "user agent"):
-                if had_rule:
-                    groups.append((agents, rules))
-                    agents, rules, had_rule = [], [], False
-                agents.append(value.lower())
-            elif key in ("allow", "disallow") and agents:
-                had_rule = True
-                if value:  # an empty disallow restricts nothing
-                    rules.append(Rule(key == "allow", _normalize_pattern(value)))
-        if agents:
-            groups.append((agents, rules))
-        return cls(groups)
-
-    def rules_for(self, token: str) -> list[Rule]:
-        token = token.lower()
-        mine = [r for agents, rules in self.groups if token in agents for r in rules]
-        named = any(token in agents for agents, _ in self.groups)
-        if named:
-            return mine
-        return [r for agents, rules in self.groups if "*" in agents for r in rules]
+        """Parse robots.txt text (a leading byte-order mark is ignored)."""
+        return cls(rules=Protego.parse(text.removeprefix("\ufeff")))
 
     def allowed(self, token: str, path: str) -> bool:
         """True when a crawler with product ``token`` may fetch ``path`` (path plus query)."""
         if self.disallow_all:
             return False
-        if self.allow_all or path == "/robots.txt":
+        if self.allow_all or self.rules is None or path == "/robots.txt":
             return True
-        path = _normalize_pattern(path or "/")
-        best: Rule | None = None
-        for rule in self.rules_for(token):
-            if not rule.matches(path):
-                continue
-            longer = best is None or len(rule.pattern) > len(best.pattern)
-            if longer or (len(rule.pattern) == len(best.pattern) and rule.allow):
-                best = rule
-        return best is None or best.allow
+        if not self._within_budget(token.lower()):
+            return False
+        if not path.startswith("/"):
+            path = "/" + path
+        # An absolute URL, so that a path starting with // is not read as a host.
+        return self.rules.can_fetch("http://robots.invalid" + path, token.lower())
 
-
-def _normalize_pattern(text: str) -> str:
-    # Percent-encode what needs it and decode unreserved characters so that both sides compare
-    # in one form; '*' and '$' keep their meaning.
-    return quote(unquote(text), safe="/*$?=&;:@!,'()+%~-._")
-
-
-_compiled: dict[str, re.Pattern] = {}
-
-
-def _compile(pattern: str) -> re.Pattern:
-    found = _compiled.get(pattern)
-    if found is None:
-        anchored = pattern.endswith("$")
-        body = pattern[:-1] if anchored else pattern
-        regex = ".*".join(re.escape(part) for part in body.split("*"))
-        found = re.compile(regex + ("$" if anchored else ""), re.DOTALL)
-        if len(_compiled) < 10000:
-            _compiled[pattern] = found
-    return found
+    def _within_budget(self, token: str) -> bool:
+        """Whether the group for ``token`` can be matched within the budget; when not, the file
+        disallows everything from now on, and ``source`` says why. Reads protego's parsed rules
+        (private attributes of the pinned version; a test covers them)."""
+        if token in self._checked:
+            return True
+        ruleset = self.rules._get_matching_rule_set(token) if self.rules else None
+        patterns = [rule.value for rule in getattr(ruleset, "_rules", ())]
+        wild = [p for p in patterns if p._contains_asterisk or p._contains_dollar]
+        pieces = sum(len(getattr(p, "_wildcard_parts", ())) for p in wild)
+        if len(patterns) > MAX_RULES or len(wild) > MAX_WILDCARD_RULES or pieces > MAX_WILDCARD_PIECES:
+            self.disallow_all = True
+            self.source += (f" with {len(patterns)} rules, {len(wild)} with wildcards ({pieces} "
+                            "pieces): over what can be matched safely, all disallowed")
+            return False
+        self._checked.add(token)
+        return True
 
 
 # fetch(url) -> (status or None when unreachable, body bytes, detail); when unreachable the

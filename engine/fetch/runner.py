@@ -49,9 +49,10 @@ class Fetcher:
         return self._run(self.session.fetch_many(urls, concurrency, on_result))
 
     def close(self) -> None:
-        """Hand back what the session holds of the job's gate, stop the event loop thread."""
+        """Close the pooled connections, hand back what the session holds of the job's gate, and
+        stop the event loop thread."""
         if self._loop.is_running():
-            self._run(self.session.limiter.aclose())
+            self._run(self.session.close())
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
         if not self._loop.is_running():

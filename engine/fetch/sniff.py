@@ -49,10 +49,16 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def header_size(data: bytes, max_pixels: int) -> tuple[int, int]:
-    """(width, height) read from the image header; refuses more than ``max_pixels`` pixels."""
+# Pillow's plugin for a sniffed format: opening with it alone skips trying the others first.
+_PILLOW_FORMATS = {"jpeg": ("JPEG",), "png": ("PNG",), "gif": ("GIF",), "webp": ("WEBP",),
+                   "bmp": ("BMP",), "tiff": ("TIFF",)}
+
+
+def header_size(data: bytes, max_pixels: int, fmt: str | None = None) -> tuple[int, int]:
+    """(width, height) read from the image header; refuses more than ``max_pixels`` pixels.
+    ``fmt``, the sniffed format, lets Pillow go straight to its plugin."""
     try:
-        with Image.open(io.BytesIO(data)) as im:
+        with Image.open(io.BytesIO(data), formats=_PILLOW_FORMATS.get(fmt or "")) as im:
             width, height = im.size
     except Image.DecompressionBombError as exc:
         raise FetchError("too_many_pixels", str(exc)) from None

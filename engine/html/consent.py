@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from engine.fetch import xrobots
+
 # agents whose directives bind us: the generic one and the AI crawler names we answer to
 DEFAULT_AGENTS = ("robots", "*", "loomery", "ccbot")
 NO_AI = {"noai", "none"}
@@ -59,19 +61,15 @@ def parse_robots_meta(
 def parse_x_robots_tag(
     values: list[str], agents: tuple[str, ...] = DEFAULT_AGENTS
 ) -> list[str]:
-    """Binding directives of X-Robots-Tag header values (``noai``, or ``ccbot: noai``)."""
-    directives = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            head, sep, rest = part.partition(":")
-            if sep and " " not in head.strip() and head.strip().lower() not in {"unavailable_after"}:
-                if head.strip().lower() in agents:
-                    directives.extend(_split(rest))
-                # a directive for another agent does not bind us
-            elif part:
-                directives.append(part.lower())
-    return directives
+    """Binding directives of X-Robots-Tag header values (``noai``, or ``ccbot: noai``), read by
+    the fetcher's parser (:mod:`engine.fetch.xrobots`) so that both paths agree: a scope
+    prefix binds the directives after it up to the next prefix."""
+    return [
+        name
+        for scope, directive in xrobots.parse(values)
+        if scope is None or scope in agents
+        for name in _split(directive)
+    ]
 
 
 def page_consent(metas: list[tuple[str, str]], x_robots_tag: str | None) -> Consent:

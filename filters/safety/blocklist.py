@@ -1,8 +1,9 @@
 """Hash blocklist quarantine: known-bad images and URLs are rejected before anything else runs.
 
 Lists are user-supplied: sha256 and md5 hex digests of image bytes, 64-bit pHashes (16 hex
-digits, loomery's DCT pHash as in ``filters.dedup.phash``) matched within a Hamming distance,
-full URLs (compared after ``normalize_url``) and domains (a domain also matches its subdomains).
+digits as ``str(imagehash.phash(image))`` writes them, the library such lists are made with;
+``filters.dedup.phash`` computes the same bits) matched within a Hamming distance, full URLs
+(compared after ``normalize_url``) and domains (a domain also matches its subdomains).
 
 Put this stage first in a chain: the runner hands later stages only live records, and it clears
 the ``image`` bytes of every rejected record at once, so a match's bytes reach no later stage,
@@ -126,7 +127,7 @@ class Blocklist(Filter):
     def _phash_distance(self, data: bytes) -> int | None:
         from filters.dedup.phash import phash_bytes
 
-        value = phash_bytes(data)
+        value = phash_bytes(data, exact=True)  # imagehash's bits, as lists are written
         if value is None:
             return None
         return int(np.bitwise_count(self._phash ^ np.uint64(value)).min())

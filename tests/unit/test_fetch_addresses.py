@@ -5,7 +5,7 @@ import ipaddress
 
 import pytest
 
-from engine.fetch.addresses import AddressPolicy, blocked_category, embedded_ipv4
+from engine.fetch.addresses import AddressPolicy, blocked_category, embedded_ipv4, node_addresses
 from engine.fetch.resolve import FetchError, Resolver
 
 BLOCKED = [
@@ -107,3 +107,34 @@ def test_unresolvable_name_is_a_dns_failure():
     with pytest.raises(FetchError) as err:
         resolve(AddressPolicy(), "no-such-host.invalid")
     assert err.value.reason == "dns"
+
+
+def test_node_own_addresses_are_refused_by_default():
+    own = node_addresses()
+    assert ipaddress.ip_address("127.0.0.1") in own  # psutil sees the interfaces
+    assert AddressPolicy.from_allowlist([]).own == own
+    # a public address of this node (made up here: no address is dialled) is refused ...
+    public = ipaddress.ip_address("8.8.4.4")
+    policy = AddressPolicy(own=own | {public})
+    assert policy.refusal(public) == "this node's own address"
+    assert policy.refusal(ipaddress.ip_address("127.0.0.1")) == "loopback"  # the sharper reason
+    assert policy.refusal(ipaddress.ip_address("8.8.8.8")) is None
+    # ... unless the allowlist names it
+    listed = AddressPolicy.from_allowlist(["8.8.4.4"])
+    assert AddressPolicy(listed.hosts, listed.networks, own | {public}).refusal(public) is None
+    assert AddressPolicy.from_allowlist([], refuse_own=False).own == frozenset()
+
+
+def test_allowlist_entries_may_name_a_port():
+    policy = AddressPolicy.from_allowlist(["127.0.0.1:8080", "[::1]:8443", "Internal.Example:443",
+                                           "10.0.0.0/8", "::1"])
+    ip = ipaddress.ip_address
+    assert policy.refusal(ip("127.0.0.1"), port=8080) is None
+    assert policy.refusal(ip("127.0.0.1"), port=8081) is not None
+    assert policy.refusal(ip("127.0.0.1")) is not None  # no port given: not the listed one
+    assert policy.refusal(ip("::1"), port=9) is None  # the bare ::1 entry opens every port
+    six = AddressPolicy.from_allowlist(["[::1]:8443"])
+    assert six.refusal(ip("::1"), port=8443) is None and six.refusal(ip("::1"), port=80)
+    assert policy.refusal(ip("192.168.1.1"), "internal.example", 443) is None
+    assert policy.refusal(ip("192.168.1.1"), "internal.example", 80) is not None
+    assert policy.refusal(ip("10.9.9.9"), port=1) is None

@@ -1,0 +1,204 @@
+"""The HTTP transport: one aiohttp session whose pooled keep-alive connections are each checked
+against the address policy when they are opened.
+
+Two hooks guard every connection. The resolver hands aiohttp only addresses that passed the
+policy for that host and port (DNS pinning: aiohttp dials exactly those, falling back from one
+to the next when one is dead). aiohttp skips resolvers for IP literals, so the socket factory,
+which sees every address about to be dialled, checks it again with the host and port being
+fetched. A pooled connection is keyed by scheme, host and port, so a reused one was checked for
+the same host. Bodies are read raw (aiohttp's decompression is off) and decoded by
+``engine.fetch.decode`` under the byte caps.
+
+Proxies: the fetcher never goes through one, because a proxy resolves and dials names itself and
+the address policy could not be enforced there. When the environment names a proxy
+(``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``) the session refuses to start unless the policy
+says ``direct_despite_proxy_env=True``: crawling directly is then an explicit decision.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+
+import aiohttp
+import yarl
+from aiohttp.abc import AbstractResolver
+
+from engine.fetch.addresses import AddressPolicy, parse_ip
+from engine.fetch.decode import Decoder
+from engine.fetch.resolve import FetchError, Resolver, Target, tls_context
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+MAX_HEAD_FIELD = 64 * 1024  # longest status line or header field accepted
+# An idle pooled connection is closed after this long. aiohttp bounds connections in use (per
+# host here), not idle ones: open sockets are at most the requests in flight plus the hosts
+# finished within the last KEEPALIVE_S seconds times per_host_concurrency.
+KEEPALIVE_S = 10.0
+
+# (host, port) of the request being made in this task: the socket factory judges addresses
+# for it (an allowlisted host name allows what it resolves to, on its port).
+_DIALLING: ContextVar[tuple[str, int]] = ContextVar("loomery_fetch_dialling", default=("", 0))
+
+
+class BlockedAddress(OSError):
+    """An address refused by the policy at connect time."""
+
+
+def proxy_in_environment(environ=os.environ) -> str | None:
+    """The proxy variable the environment sets (``NO_PROXY=*`` turns them off), or None."""
+    lowered = {k.lower(): v for k, v in environ.items() if v.strip()}
+    if lowered.get("no_proxy", "").strip() == "*":
+        return None
+    return next((name.upper() for name in PROXY_VARIABLES if name in lowered), None)
+
+
+class _CheckedResolver(AbstractResolver):
+    """aiohttp's resolver: the addresses of a host that passed the policy, nothing else."""
+
+    def __init__(self, resolver: Resolver):
+        self.resolver = resolver
+
+    async def resolve(self, host: str, port: int = 0, family: int = socket.AF_UNSPEC):
+        target = await self.resolver.target(host, port)
+        return [{"hostname": host, "host": str(ip), "port": port, "proto": 0,
+                 "family": socket.AF_INET6 if ip.version == 6 else socket.AF_INET,
+                 "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV} for ip in target.ips]
+
+    async def close(self) -> None:
+        return None
+
+
+class Transport:
+    """Pooled HTTP(S) for one :class:`FetchSession`; open requests with :meth:`get`."""
+
+    def __init__(self, addresses: AddressPolicy, resolver: Resolver, per_host: int,
+                 connect_timeout_s: float, ca_file: str | None = None,
+                 direct_despite_proxy_env: bool = False):
+        proxy = proxy_in_environment()
+        if proxy and not direct_despite_proxy_env:
+            raise RuntimeError(
+                f"{proxy} is set, but the fetcher does not use proxies: a proxy dials addresses "
+                "the address policy cannot check. Unset it, or set the fetch policy's "
+                "direct_despite_proxy_env=True (param direct_despite_proxy_env=true) to crawl "
+                "directly from this node.")
+        self.addresses = addresses
+        self.resolver = resolver
+        self.per_host = max(1, per_host)
+        self.connect_timeout_s = connect_timeout_s
+        self.tls = tls_context(ca_file)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open_socket(self, addr_info) -> socket.socket:
+        family, type_, proto, _name, sockaddr = addr_info
+        host, port = _DIALLING.get()
+        ip = parse_ip(str(sockaddr[0]))
+        why = "not an address" if ip is None else self.addresses.refusal(ip, host, sockaddr[1])
+        if why is not None:
+            raise BlockedAddress(f"{host or sockaddr[0]}: {sockaddr[0]} is {why}")
+        return socket.socket(family, type_, proto)
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None:  # made on first use, inside the running event loop
+            connector = aiohttp.TCPConnector(
+                limit=0, limit_per_host=self.per_host, keepalive_timeout=KEEPALIVE_S,
+                resolver=_CheckedResolver(self.resolver),
+                use_dns_cache=False, socket_factory=self._open_socket, ssl=self.tls)
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=False, trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=("User-Agent",),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout_s),
+                max_line_size=MAX_HEAD_FIELD, max_field_size=MAX_HEAD_FIELD)
+        return self._session
+
+    @asynccontextmanager
+    async def get(self, scheme: str, target: Target, path: str,
+                  headers: dict[str, str]) -> AsyncIterator[aiohttp.ClientResponse]:
+        """GET ``path`` (already encoded) from the checked ``target``; aiohttp's errors come
+        out as :class:`FetchError`. An answer left unread or failed is not pooled."""
+        _DIALLING.set((target.host, target.port))
+        host = f"[{target.host}]" if ":" in target.host else target.host
+        default = 443 if scheme == "https" else 80
+        netloc = host if target.port == default else f"{host}:{target.port}"
+        url = yarl.URL(f"{scheme}://{netloc}{path}", encoded=True)
+        with _mapped_errors(target):
+            response = await self._client().get(url, headers=headers, allow_redirects=False)
+            try:
+                yield response
+            except BaseException:
+                response.close()
+                raise
+            response.release()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str) -> bytes:
+    """The body, decoded, refused past ``cap`` bytes on the wire or after decoding; a body that
+    ends before its Content-Length (or its last chunk) is ``truncated``."""
+    length = response.content_length
+    if length is not None and length <= cap and encoding.strip().lower() in ("", "identity"):
+        # the parser stops at Content-Length (checked against the cap): one read, no decoding
+        return await response.content.readexactly(length) if length else b""
+    decoder = Decoder(encoding, cap)
+    wire = 0
+    parts: list[bytes] = []
+    async for chunk in response.content.iter_any():
+        wire += len(chunk)
+        if wire > cap:
+            raise FetchError("too_large", f"body passed {cap} bytes")
+        parts.append(decoder.feed(chunk))
+    parts.append(decoder.flush())
+    return b"".join(parts)
+
+
+class _mapped_errors:  # noqa: N801 - used as a context manager
+    """Turns aiohttp's exceptions into FetchError reasons."""
+
+    def __init__(self, target: Target):
+        self.where = f"{target.host}:{target.port}"
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, _tb) -> bool:
+        if exc is None or isinstance(exc, FetchError) or not isinstance(exc, Exception):
+            return False
+        mapped = _reason(exc, self.where)
+        if mapped is None:
+            return False
+        raise mapped from None
+
+
+def _reason(exc: Exception, where: str) -> FetchError | None:
+    text = str(exc) or type(exc).__name__
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return FetchError("tls_error", f"{where}: {text}")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        inner = exc.os_error
+        if isinstance(inner, BlockedAddress) or "BlockedAddress" in repr(inner):
+            return FetchError("blocked_address", str(inner))
+        return FetchError("connection_error", f"{where}: {text}")
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return FetchError("connection_error", f"connect to {where} timed out")
+    if isinstance(exc, asyncio.IncompleteReadError):
+        return FetchError("truncated", f"{where}: body cut short ({text})")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        if "not completed" in text or "ContentLength" in text or "TransferEncoding" in text:
+            return FetchError("truncated", f"{where}: body cut short ({text})")
+        return FetchError("protocol_error", f"{where}: {text}")
+    if isinstance(exc, aiohttp.InvalidURL):
+        return FetchError("bad_url", text)
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return FetchError("protocol_error", f"{where}: {text}")
+    if isinstance(exc, OSError | aiohttp.ClientConnectionError):
+        return FetchError("connection_error", f"{where}: {text}")
+    if isinstance(exc, aiohttp.ClientError):
+        return FetchError("protocol_error", f"{where}: {text}")
+    return None
