@@ -13,6 +13,7 @@ import asyncio
 import time
 from urllib.parse import quote, urljoin, urlsplit
 
+from engine.consent.fetch_check import RightsCheck
 from engine.fetch import http1, sniff
 from engine.fetch.addresses import AddressPolicy
 from engine.fetch.policy import FetchPolicy, FetchResult
@@ -42,6 +43,7 @@ class FetchSession:
         )
         self.limiter = HostLimiter(policy.per_host_concurrency)
         self.robots = RobotsCache(self._fetch_robots, policy.robots_token)
+        self.rights = RightsCheck(self._fetch_robots, policy)  # TDMRep, licence headers
         self._tls = None
 
     async def fetch(self, url: str) -> FetchResult:
@@ -157,6 +159,8 @@ class FetchSession:
                     # An unreachable robots.txt disallows everything (RFC 9309); the reason
                     # recorded is what made it unreachable, which says more than robots_txt.
                     raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
+            if not robots_mode:
+                await self.rights.before_request(current, result)
             result.final_url = current
             location = await self._exchange(scheme, target, path, result, robots_mode)
             if location is None:
@@ -224,6 +228,8 @@ class FetchSession:
             xr = x_robots_verdict(tags, policy.robots_token, policy.x_robots_block)
             if xr.blocked:
                 raise FetchError("x_robots_tag", "opted out: " + ", ".join(xr.matched))
+        self.rights.on_headers(lambda name: http1.header(response, name),
+                               lambda name: http1.headers_all(response, name), result)
         ctype = (result.content_type or "").split(";")[0].strip().lower()
         checked = policy.expect == "image" and policy.check_content_type and ctype
         if checked and not ctype.startswith(_OK_CONTENT_TYPES):

@@ -6,7 +6,8 @@ from engine.job import Params
 
 def policy_from_params(params: Params) -> FetchPolicy:
     """``allow_hosts``, ``user_agent``, ``timeout``, ``max_bytes``, ``max_redirects``,
-    ``max_pixels``, ``retries``, ``per_host_concurrency``, ``respect_robots``, ``respect_x_robots``."""
+    ``max_pixels``, ``retries``, ``per_host_concurrency``, ``respect_robots``, ``respect_x_robots``,
+    ``respect_tdmrep`` (TDMRep: the evidence is gathered either way)."""
     return FetchPolicy(
         allow_hosts=tuple(params.list("allow_hosts")),
         user_agent=params.str("user_agent", DEFAULT_USER_AGENT),
@@ -18,4 +19,5 @@ def policy_from_params(params: Params) -> FetchPolicy:
         per_host_concurrency=params.int("per_host_concurrency", 16),
         respect_robots=params.bool("respect_robots", True),
         respect_x_robots=params.bool("respect_x_robots", True),
+        respect_tdmrep=params.bool("respect_tdmrep", True),
     )

@@ -43,6 +43,9 @@ class FetchPolicy:
     max_retry_after_s: float = 30.0
     robots_timeout_s: float = 10.0
     ca_file: str | None = None  # extra trusted CAs (PEM), for private deployments and tests
+    # TDMRep (engine/consent/fetch_check.py): check gathers the evidence, respect enforces it
+    check_tdmrep: bool = True
+    respect_tdmrep: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.allow_hosts, str):

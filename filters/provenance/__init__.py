@@ -1,0 +1,11 @@
+"""Rights filters: TDMRep reservations, the IPTC "Data Mining" field, AI-generated provenance
+and licences, for pairs (columns) and documents (``metadata`` JSON, per image position).
+
+The evidence is gathered upstream (engine/consent, called from the fetch and extraction
+stages); these filters only decide, so an audit can run them with enforcement off.
+"""
+
+from filters.provenance.decide import AiGenerated, IptcDataMining, LicenseFilter, TdmReservation
+from filters.provenance.wiring import rights_stages
+
+__all__ = ["AiGenerated", "IptcDataMining", "LicenseFilter", "TdmReservation", "rights_stages"]
