@@ -25,7 +25,8 @@ class ExtractDocuments(Filter):
     sequence is ``texts`` against ``image_urls``) and ``metadata`` (JSON: WARC provenance, fetch
     time, title, charset, consent evidence, ``rights`` (licence and TDMRep, engine/consent), and
     per position the image's alt, title, figcaption and declared size). A page with nothing to
-    keep is rejected (``empty_page``, ``no_main_content``, ``unparseable_html``). The ``html`` column is emptied afterwards.
+    keep is rejected (``empty_page``, ``no_main_content``, ``unparseable_html``). The ``html``
+    column is emptied afterwards.
     """
 
     name = "extract"
