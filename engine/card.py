@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from engine.report.folder import OutputFolder
+from engine.report.rights import rights_markdown
 from engine.score_stats import pass_rates, score_percentiles
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -48,6 +49,7 @@ def render_card(out_dir: str | Path) -> str:
         _provenance(folder),
         _models(m.get("models", [])),
         _filters(folder),
+        rights_markdown(out_dir),
         _scores(out_dir),
         _layout(folder, docs),
         _loading(),
