@@ -7,8 +7,10 @@ default keep: flagged, not removed), ``licenses`` (comma-separated ids or patter
 
 from __future__ import annotations
 
+from engine.fetch.params import policy_from_params
 from engine.job import Params
 from filters.provenance.decide import AiGenerated, IptcDataMining, LicenseFilter, TdmReservation
+from filters.provenance.doc_tdmrep import DocTdmRepFile
 
 
 def rights_stages(params: Params, kind: str = "pairs", page: bool = False) -> list:
@@ -25,3 +27,9 @@ def rights_stages(params: Params, kind: str = "pairs", page: bool = False) -> li
     if allowed:
         stages.append(LicenseFilter(allowed))
     return stages
+
+
+def page_tdmrep_file(params: Params) -> list:
+    """The documents' own hosts' ``tdmrep.json`` check (network: only where the job fetches)."""
+    respect = params.bool("respect_tdmrep", True)
+    return [DocTdmRepFile(policy_from_params(params), respect=respect)]

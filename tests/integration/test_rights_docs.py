@@ -39,7 +39,9 @@ class ImageSite:
     def __call__(self, h) -> None:
         path = h.path.split("?", 1)[0]
         if path == "/.well-known/tdmrep.json":
-            reply(h, 200, json.dumps([{"location": "/reserved/*", "tdm-reservation": 1}]).encode(),
+            reply(h, 200, json.dumps([{"location": "/reserved/*", "tdm-reservation": 1},
+                                      {"location": "/p/file-reserved$", "tdm-reservation": 1},
+                                      {"location": "/*", "tdm-reservation": 0}]).encode(),
                   {"Content-Type": "application/json"})
         elif path in self.images:
             reply(h, 200, self.images[path], {"Content-Type": "image/jpeg"})
@@ -79,6 +81,7 @@ def test_docs_job_rights(ray_local, tmp_path):
                   "</figcaption></figure>"
                 + img(b, "/img/xmp-cc0.jpg") + img(b, "/img/no-mining.jpg") + img(b, "/img/c2pa.jpg")
                 + img(b, "/reserved/r.jpg"))),
+            (f"{b}/p/file-reserved", page("", img(b, "/img/plain.jpg"))),
             (f"{b}/p/jsonld", page('<script type="application/ld+json">{"@context": "https://schema.org",'
                                    ' "@type": "Article", "license": "CC BY 4.0"}</script>', img(b, "/img/plain.jpg"))),
         ]
@@ -95,6 +98,8 @@ def test_docs_job_rights(ray_local, tmp_path):
     assert "meta tdm-reservation: 1" in rejects["meta-reserved"][2]
     assert rejects["header-reserved"][:2] == ("tdm_reservation", "tdm_reservation")
     assert "policy.example" in rejects["header-reserved"][2]
+    assert rejects["file-reserved"][:2] == ("doc_tdmrep", "tdm_reservation")
+    assert "tdmrep.json '/p/file-reserved$': 1" in rejects["file-reserved"][2]
     docs = {}
     for tar_path in sorted((out / "shards").glob("*.tar")):
         with tarfile.open(tar_path) as tar:
@@ -110,6 +115,7 @@ def test_docs_job_rights(ray_local, tmp_path):
     metadata = licensed["metadata"]
     rights = metadata["rights"]
     assert rights["license"] == "cc-by-sa-4.0" and rights["tdm_reserved"] is False
+    assert "meta tdm-reservation: 0" in rights["tdm"] and "tdmrep.json '/*': 0" in rights["tdm"]
     kept = {url.rsplit("/", 1)[1]: info["rights"]
             for url, info in zip(licensed["image_urls"], metadata["image_info"], strict=True) if url}
     assert kept["plain.jpg"]["license"] == "cc-by-sa-4.0"
@@ -123,6 +129,6 @@ def test_docs_job_rights(ray_local, tmp_path):
     summary = rights_summary(out)
     assert summary["licenses"] == {"cc-by-sa-4.0": 1, "cc-by-4.0": 1}
     assert summary["images_removed"] == {"iptc_data_mining": 1, "ai_generated": 1, "tdm_reservation": 1}
-    assert summary["rejected"]["tdm_reservation"] == 2
+    assert summary["rejected"]["tdm_reservation"] == 3
     card = render_card(out)
     assert "| cc-by-sa-4.0 | 1 |" in card and "| cc0-1.0 | 1 |" in card
