@@ -24,6 +24,15 @@ _RIFF_DROP = {b"EXIF", b"XMP "}
 _VP8X_EXIF, _VP8X_XMP = 0x08, 0x04
 
 
+def needs_transpose(im: Image.Image) -> int:
+    """The EXIF orientation of ``im`` when it is not upright (2..8), else 0."""
+    try:
+        orientation = im.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a broken EXIF block: nothing to apply
+        return 0
+    return orientation if orientation in range(2, 9) else 0
+
+
 def clean_info(im: Image.Image) -> Image.Image:
     """``im`` with every ``info`` entry but the ICC profile removed (in place)."""
     im.info = {k: v for k, v in im.info.items() if k in _KEEP_INFO}

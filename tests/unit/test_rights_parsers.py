@@ -259,3 +259,31 @@ def test_lossless_strip_keeps_pixels(make):
     after = np.asarray(Image.open(io.BytesIO(stripped)).convert("RGB"))
     assert np.array_equal(before, after)  # not re-encoded
     assert len(stripped) < len(original)
+
+
+def _probe(data: bytes, shard_format: str | None) -> dict:
+    import pyarrow as pa
+
+    from filters import ProbeImage
+
+    batch = pa.table({"key": ["k"], "image": pa.array([data], pa.binary())})
+    return ProbeImage(shard_format=shard_format)(batch).to_pylist()[0]
+
+
+@pytest.mark.parametrize("shard_format", [None, "jpeg", "png"])
+def test_kept_original_bytes_carry_no_personal_metadata(shard_format):
+    upright = jpeg(xmp=xmp_elements(**{"dc:rights": "Jane Owner"}), comment=b"taken at home",
+                   exif=_no_rotation(personal_exif()))
+    row = _probe(upright, shard_format)
+    _assert_clean(row["image"])
+    if shard_format in (None, "jpeg"):  # the original kept, stripped without re-encoding
+        assert np.array_equal(np.asarray(Image.open(io.BytesIO(row["image"]))),
+                              np.asarray(Image.open(io.BytesIO(upright))))
+    rotated = _probe(jpeg(exif=personal_exif()), shard_format)  # orientation 6
+    im = _assert_clean(rotated["image"])
+    assert im.size == (64, 96) and (rotated["width"], rotated["height"]) == (64, 96)
+
+
+def _no_rotation(exif: Image.Exif) -> Image.Exif:
+    exif[0x0112] = 1
+    return exif
