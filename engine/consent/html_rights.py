@@ -52,9 +52,10 @@ class PageRights:
             self.image_licenses[url] = (found, f"{where}: {value.strip()[:300]}")
 
 
-def page_rights(html: bytes | str, url: str | None) -> PageRights:
-    """Licences and TDMRep meta tags of the page ``html`` found at ``url``."""
-    out = PageRights()
+def page_rights(html: bytes | str, url: str | None, tdm: TdmVerdict | None = None) -> PageRights:
+    """Licences and TDMRep meta tags of the page ``html`` found at ``url``; the meta tags are
+    folded into ``tdm`` when given (a verdict holding the page's other sources)."""
+    out = PageRights(tdm=tdm if tdm is not None else TdmVerdict())
     if not html:
         return out
     try:

@@ -53,15 +53,10 @@ def document_rights(html: bytes | None, url: str | None, rights_headers: str | N
     The document's: ``license`` and ``license_evidence`` (page statements), ``tdm`` (TDMRep
     lines: the page's HTTP headers as archived, its meta tags) and ``tdm_reserved``.
     """
-    page = page_rights(html or b"", url)
     headers = json.loads(rights_headers) if rights_headers else {}
     verdict = TdmVerdict()
     header_verdict(verdict, headers.get("tdm-reservation"), headers.get("tdm-policy"))
-    for line in page.tdm.evidence:
-        verdict.evidence.append(line)
-    if page.tdm.reserved is not None:
-        verdict.reserved = True if page.tdm.reserved else (verdict.reserved or False)
-        verdict.policy = verdict.policy or page.tdm.policy
+    page = page_rights(html or b"", url, tdm=verdict)  # adds the meta tags to the verdict
     license_id, evidence = page.license, list(page.evidence)
     for link in headers.get("license", []):
         evidence.append(f"Link rel=license header: {link}")
