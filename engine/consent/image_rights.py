@@ -57,6 +57,7 @@ def image_rights(data: bytes) -> ImageRights:
         out.evidence["xmp_error"] = xmp.error
     if xmp.values:
         out.evidence["xmp"] = {k: v[:4] for k, v in xmp.values.items()}
+    absent = [] if xmp.present else ["xmp"]  # what was checked and not found
     mining = xmp.first("plus:DataMining")
     if mining:
         out.data_mining = dmi_code(mining)
@@ -66,6 +67,10 @@ def image_rights(data: bytes) -> ImageRights:
     if source_types:
         out.ai_generated = any(t in AI_SOURCE_TYPES for t in source_types)
     c2pa = read_c2pa(data)
+    if not c2pa.present:
+        absent.append("c2pa")
+    if absent:
+        out.evidence["absent"] = absent
     if c2pa.present:
         out.evidence["c2pa"] = c2pa.evidence
         if c2pa.ai_generated is not None:

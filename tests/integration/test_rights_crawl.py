@@ -144,6 +144,7 @@ def test_pairs_job_rights(ray_local, tmp_path, capsys):
     assert kept["/dm/elem-allowed.jpg"]["data_mining"] == "DMI-ALLOWED"
     assert kept["/plain.jpg"]["ai_generated"] is None and kept["/plain.jpg"]["license"] is None
     assert "tdmrep.json '/*': 0" in kept["/plain.jpg"]["tdm"]
+    assert json.loads(kept["/plain.jpg"]["rights_evidence"]) == {"absent": ["xmp", "c2pa"]}
 
     with contextlib.suppress(SystemExit):
         stats_main(argparse.Namespace(out=str(out), json=False))

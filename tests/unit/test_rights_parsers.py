@@ -81,6 +81,7 @@ def test_digital_source_type(form, code, ai):
 def test_no_metadata_means_unknown():
     rights = image_rights(jpeg())
     assert (rights.ai_generated, rights.data_mining, rights.license) == (None, None, None)
+    assert rights.evidence == {"absent": ["xmp", "c2pa"]}  # what was checked is recorded
 
 
 @pytest.mark.parametrize("form", [xmp_attributes, xmp_elements])
