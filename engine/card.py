@@ -12,6 +12,7 @@ from pathlib import Path
 from engine.card_examples import loading_section
 from engine.card_hf import hf_yaml
 from engine.report.folder import OutputFolder
+from engine.report.rights import rights_markdown
 from engine.score_stats import pass_rates, score_percentiles
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
@@ -51,6 +52,7 @@ def render_card(out_dir: str | Path) -> str:
         _provenance(folder),
         _models(m.get("models", [])),
         _filters(folder),
+        rights_markdown(out_dir),
         _scores(out_dir),
         _layout(folder, docs),
         loading_section(folder, docs),

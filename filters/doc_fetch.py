@@ -21,6 +21,7 @@ from engine.fetch import FetchPolicy, FetchResult
 from engine.stage import Resources, set_columns
 from filters.doc_positions import LIST_COLUMNS, image_positions, remove_positions
 from filters.fetch_base import FetchingFilter
+from filters.provenance.doc_images import annotate, read_image_rights
 from filters.resize import ResizeError
 
 POLICIES = ("keep_text_only", "reject")
@@ -60,6 +61,7 @@ class FetchDocumentImages(FetchingFilter):
         wanted = [(d, p) for d, row in enumerate(rows) if row["texts"] is not None
                   for p in image_positions(row)]
         resized: dict[int, Any] = {}
+        rights: dict[int, Any] = {}  # what each original's XMP/C2PA said
         failures: dict[int, str] = {}
         lock = threading.Lock()
 
@@ -67,6 +69,7 @@ class FetchDocumentImages(FetchingFilter):
             if result.content is None:
                 return
             data, result.content = result.content, None  # originals are not kept
+            found = read_image_rights(data)  # before any re-encoding
             try:
                 out = self._resizer(data)
             except ResizeError as exc:
@@ -74,11 +77,12 @@ class FetchDocumentImages(FetchingFilter):
                     failures[i] = str(exc)
                 return
             with lock:
-                resized[i] = out
+                resized[i], rights[i] = out, found
 
         results = self.fetcher().fetch_all([rows[d]["image_urls"][p] for d, p in wanted],
                                           self.concurrency, on_result)
         removals: dict[int, dict[int, tuple[str, str | None]]] = {}
+        placed: dict[int, dict[int, tuple]] = {}
         for i, ((d, p), result) in enumerate(zip(wanted, results, strict=True)):
             row = rows[d]
             if row["images"] is None:
@@ -87,10 +91,13 @@ class FetchDocumentImages(FetchingFilter):
                 row["images"][p] = resized[i].data
                 row["image_widths"][p] = resized[i].width
                 row["image_heights"][p] = resized[i].height
+                placed.setdefault(d, {})[p] = (rights[i], result.extra)
             elif result.reason is not None:
                 removals.setdefault(d, {})[p] = (result.reason, result.detail)
             else:
                 removals.setdefault(d, {})[p] = (ResizeError.reason, failures.get(i))
+        for d, positions in placed.items():
+            annotate(rows[d], positions)  # licence, AI provenance, data mining per image
         reasons: list[str | None] = [None] * len(rows)
         for d, positions in removals.items():
             had = len(image_positions(rows[d]))

@@ -17,6 +17,7 @@ import pyarrow as pa
 from engine.fetch import FetchPolicy, FetchResult
 from engine.stage import Resources, set_columns
 from filters.fetch_base import FetchingFilter
+from filters.provenance.pair_columns import rights_arrays, rights_row
 from filters.resize import ResizeError
 
 
@@ -24,7 +25,9 @@ class FetchImages(FetchingFilter):
     """Fetch ``url``, resize, and fill ``image`` (re-encoded bytes), ``image_format``,
     ``width``/``height``, ``orig_width``/``orig_height``, ``sha256`` (of the original bytes),
     ``http_status``, ``content_type``, ``final_url``, ``fetch_attempts`` and the consent evidence
-    ``x_robots_tag`` and ``robots_txt``. A URL that fails is rejected with the fetcher's reason
+    ``x_robots_tag`` and ``robots_txt``, and the rights columns of
+    filters/provenance/pair_columns.py (``license``, ``ai_generated``, ``data_mining``, ``tdm``,
+    ``rights_evidence``). A URL that fails is rejected with the fetcher's reason
     (``blocked_address``, ``robots_txt``, ``http_404``, ``too_many_pixels``, ...)."""
 
     name = "fetch"
@@ -63,6 +66,7 @@ class FetchImages(FetchingFilter):
                 return
             original = result.content
             result.content = None  # the original bytes are not kept past this point
+            rights = rights_row(original)  # XMP and C2PA: read before any re-encoding
             try:
                 resized = self._resizer(original)
             except ResizeError as exc:
@@ -78,6 +82,7 @@ class FetchImages(FetchingFilter):
                 "orig_height": resized.orig_height,
                 "sha256": hashlib.sha256(original).hexdigest(),
                 "md5": hashlib.md5(original, usedforsecurity=False).hexdigest(),
+                **rights,
             }
 
         results = self.fetcher().fetch_all(urls, self.concurrency, on_result)
@@ -115,5 +120,6 @@ def _with_columns(batch: pa.Table, results: list[FetchResult], rows) -> pa.Table
         "fetch_attempts": pa.array([r.attempts for r in results], pa.int32()),
         "x_robots_tag": pa.array([r.x_robots_tag for r in results], pa.string()),
         "robots_txt": pa.array([r.robots for r in results], pa.string()),
+        **rights_arrays(rows, [r.extra for r in results]),  # licence, TDMRep, AI provenance
     }
     return set_columns(batch, new)

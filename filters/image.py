@@ -9,8 +9,9 @@ import warnings
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
+from engine.consent.scrub import clean_info, needs_transpose, strip_metadata
 from engine.stage import Filter, Resources, set_columns
 
 # Formats that training loaders decode by extension; others are re-encoded to PNG.
@@ -27,6 +28,8 @@ class ProbeImage(Filter):
     catch ``truncated_image`` and ``decode_error``. Adds ``sha256`` (of the bytes as received),
     ``width``, ``height``, ``orig_width``, ``orig_height``, ``image_format``. Images in formats a
     training loader may not read (GIF, BMP, TIFF) are re-encoded to PNG, first frame only.
+    Stored bytes carry no personal metadata: kept bytes are stripped losslessly, and an image
+    with an EXIF rotation is re-encoded upright (engine/consent/scrub.py).
     With ``shard_format`` (``jpeg``, ``png`` or ``webp``) every image not already in that format
     is re-encoded to it, so that each shard holds one image extension, as loaders expect.
     """
@@ -92,12 +95,15 @@ class ProbeImage(Filter):
             if w * h > self.max_pixels:
                 return "too_many_pixels", f"{w}x{h} = {w * h} pixels", float(w * h)
             target = self.shard_format or SHARD_FORMATS.get(fmt, "png")
-            keep_bytes = SHARD_FORMATS.get(fmt) == target
+            # kept bytes lose their EXIF, so an image that needs rotating is re-encoded upright
+            upright = needs_transpose(image)
+            keep_bytes = SHARD_FORMATS.get(fmt) == target and not upright
             try:
                 if fmt == "JPEG" and keep_bytes:  # only checking: a reduced decode is enough
                     image.draft("RGB", (max(1, w // 8), max(1, h // 8)))
                 image.load()
-                reencoded = None if keep_bytes else _encode(image, target, self.quality)
+                # no personal metadata in shards: kept bytes are stripped losslessly
+                reencoded = strip_metadata(data) if keep_bytes else _encode(image, target, self.quality)
             except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
                 return "too_many_pixels", str(e)[:200], None
             except OSError as e:
@@ -105,12 +111,16 @@ class ProbeImage(Filter):
                 return reason, f"{type(e).__name__}: {e}"[:200], None
             except Exception as e:  # noqa: BLE001 - decoder failures on hostile input
                 return "decode_error", f"{type(e).__name__}: {e}"[:200], None
+        if upright in (5, 6, 7, 8):  # a quarter turn: the upright size swaps
+            w, h = h, w
         return w, h, target, reencoded
 
 
 def _encode(image: Image.Image, target: str, quality: int) -> bytes:
-    """The first frame of ``image`` in ``target`` format; transparency over white for JPEG."""
+    """The first frame of ``image``, upright (EXIF orientation applied), in ``target`` format,
+    with no metadata; transparency over white for JPEG."""
     image.seek(0)
+    image = ImageOps.exif_transpose(image) or image
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     frame = image.convert("RGBA" if has_alpha else "RGB")
     if target == "jpeg" and has_alpha:
@@ -118,8 +128,8 @@ def _encode(image: Image.Image, target: str, quality: int) -> bytes:
         background.paste(frame, mask=frame.getchannel("A"))
         frame = background
     buffer = io.BytesIO()
-    frame.save(buffer, format=target.upper(), **({} if target == "png" else {"quality": quality}))
-    return buffer.getvalue()
+    clean_info(frame).save(buffer, format=target.upper(), **({} if target == "png" else {"quality": quality}))
+    return strip_metadata(buffer.getvalue())
 
 
 def original_size(batch: pa.Table) -> tuple[np.ndarray, np.ndarray]:

@@ -6,7 +6,8 @@ crops the centre S x S; ``border`` makes the larger side S then pads with black 
 Downscaling uses area (box) filtering, upscaling Lanczos, as img2dataset does. Before resizing,
 the EXIF orientation is applied (so ``orig_width``/``orig_height`` are the upright size), alpha
 is matted onto white, and CMYK, 16-bit, float, palette and grey images become 8-bit RGB. JPEGs
-are decoded at a reduced scale (``draft``) when the target is small enough, to save time.
+are decoded at a reduced scale (``draft``) when the target is small enough, to save time. The
+output carries no EXIF, XMP, comment or text chunk, whatever the mode (engine/consent/scrub.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 import engine.fetch.sniff  # noqa: F401 - silences Pillow's bomb warning (we check pixels)
+from engine.consent.scrub import clean_info, strip_metadata
 
 MODES = ("no", "border", "keep_ratio", "keep_ratio_largest", "center_crop")
 FORMATS = {"jpg": "JPEG", "jpeg": "JPEG", "png": "PNG", "webp": "WEBP"}
@@ -89,14 +91,14 @@ class Resizer:
         im.load()
         im = ImageOps.exif_transpose(im) or im
         im = to_rgb(im)
-        im = self._apply_mode(im, target)
+        im = clean_info(self._apply_mode(im, target))  # no personal metadata in shards
         out = io.BytesIO()
         fmt = FORMATS[self.encode_format]
         if fmt == "PNG":
             im.save(out, fmt, compress_level=min(9, max(0, self.encode_quality)))
         else:
             im.save(out, fmt, quality=self.encode_quality)
-        return Resized(out.getvalue(), self.encode_format, im.width, im.height, w, h)
+        return Resized(strip_metadata(out.getvalue()), self.encode_format, im.width, im.height, w, h)
 
     def target_size(self, w: int, h: int) -> tuple[int, int]:
         """The size the image is scaled to before any crop or border."""

@@ -15,6 +15,9 @@ Parameters (``--param key=value``):
   all_failed        keep_text_only or reject: documents whose images all failed
   allow_hosts, user_agent, timeout, max_bytes, max_redirects, max_pixels, retries,
   per_host_concurrency, respect_robots, respect_x_robots     the fetcher's, as in the pairs job
+  respect_tdmrep, respect_data_mining, ai_generated, licenses   rights, as in the pairs job; a
+                    page's TDMRep (meta tag, archived headers, its host's tdmrep.json when
+                    fetch_images is on) rejects the document
   image_size, resize_mode, encode_format, encode_quality, concurrency, fetch_workers
   unit_size, samples_per_shard, batch_size
   models, blocklist_*, pii, toxicity*, nsfw*, doc_nsfw (reject|remove), faces, ocr, text_max,
@@ -37,6 +40,7 @@ from filters.doc_image_models import PerImage
 from filters.doc_images import DocImageFilter
 from filters.doc_text import DocImageCount, DocLanguage, DocQuality, DocWordCount
 from filters.model_chain import model_stages, quarantine_stages
+from filters.provenance import page_tdmrep_file, rights_stages
 from filters.safety.language import LanguageId
 from filters.url_dedup import duplicate_url_stages
 from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
@@ -50,6 +54,7 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
     # every parameter is read whatever the mode, so a misspelt one is always an error
     filters = [
         DocumentConsent(honour=params.bool("honour_consent", True)),
+        *rights_stages(params, kind="docs", page=True),  # TDMRep of the page (meta, headers)
         DocWordCount(min_words=params.int("min_words", 50),
                      max_words=params.int("max_words", 100_000)),
         DocLanguage(languages=params.list("languages") or None,
@@ -60,6 +65,9 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
                       max_images=params.int("max_images", 30)),
     ]
     fetch = [_fetch_stage(params)] if params.bool("fetch_images", True) else []
+    # the pages' own hosts' tdmrep.json: network, so only where the job fetches at all
+    page_tdmrep = page_tdmrep_file(params) if fetch else []
+    rights = rights_stages(params, kind="docs")  # per image: data mining, AI-generated; licences
     # a URL crawled twice (two WARCs, two captures) has one key: keep its first capture
     dedup = duplicate_url_stages() if params.bool("dedup_urls", True) else []
     notes: list[str] = []
@@ -91,8 +99,9 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
         stages = [extract]
         notes[:] = ["extract_only: no URL dedup, consent, filters, models or image fetching"]
     else:
-        stages = [*dedup, extract, *filters, *quarantine, *text_checks, *decontaminate, *dedup_docs, *fetch,
-                  *quarantine_bytes, *image_checks, *clip, *recaption, *crosscheck]
+        stages = [*dedup, extract, *filters, *quarantine, *text_checks, *decontaminate, *dedup_docs,
+                  *page_tdmrep, *fetch,
+                  *rights, *quarantine_bytes, *image_checks, *clip, *recaption, *crosscheck]
     return Job(
         name="docs",
         source=source,

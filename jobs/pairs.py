@@ -10,7 +10,11 @@ Parameters (``--param key=value``):
   image_size, resize_mode, resize_only_if_bigger, encode_format, encode_quality
                     img2dataset's resize settings (256, border, false, jpg, 95)
   user_agent, timeout, max_bytes, max_redirects, max_pixels, retries, per_host_concurrency,
-  concurrency (requests in flight per worker), respect_robots, respect_x_robots
+  concurrency (requests in flight per worker), respect_robots, respect_x_robots,
+  respect_tdmrep (true: TDMRep reservations refused by the fetcher, reason tdm_reservation)
+  respect_data_mining (true: IPTC plus:DataMining prohibitions rejected, iptc_data_mining),
+  ai_generated (keep: flagged in ai_generated; reject), licenses (ids/patterns to keep, e.g.
+  cc-by-*,cc0-*,none; default: all)       rights filters (filters/provenance)
   min_side, max_aspect, min_words, max_chars      cheap filters
   unit_size, samples_per_shard, fetch_workers (actor pool size), fetch_cpus (CPUs per actor)
   models            model set: default (real weights, stages skipped with a note when absent)
@@ -34,6 +38,7 @@ from filters import AspectRatio, CaptionJunk, CaptionLength, ExactDuplicates, Im
 from filters.dedup import Decontaminate, NearDuplicates
 from filters.fetch import FetchImages
 from filters.model_chain import model_stages, quarantine_stages
+from filters.provenance import rights_stages
 from filters.url_dedup import duplicate_url_stages
 from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
 from recaption.pipeline import stages_for as recaption_stages
@@ -75,6 +80,7 @@ def job(inputs: list[str], out: str, params: Params) -> Job:
             *duplicate_url_stages(),
             fetch,
             *quarantine_stages(params),  # the first stage after the bytes arrive
+            *rights_stages(params),  # IPTC data mining, AI-generated, licences (filters/provenance)
             ImageSize(min_side=params.int("min_side", 0)),
             AspectRatio(max=params.float("max_aspect", 100.0)),
             CaptionJunk(),

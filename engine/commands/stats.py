@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from engine.report.rights import rights_lines, rights_summary
 from engine.score_stats import format_percentiles, score_percentiles
 from engine.stats_table import format_stats, load_stats
 
@@ -22,8 +23,10 @@ def main(args: argparse.Namespace) -> int:
         stats = load_stats(args.out)
         stats["percentiles"] = scores["percentiles"]
         stats["pass_rates"] = scores["pass_rates"]
+        stats["rights"] = rights_summary(args.out)
         print(json.dumps(stats, indent=2, default=str))
     else:
         print(format_stats({}, args.out))
         print(format_percentiles(scores))
+        print("\n".join(rights_lines(rights_summary(args.out))))
     return 0

@@ -13,6 +13,7 @@ import asyncio
 import time
 from urllib.parse import urlsplit
 
+from engine.consent.fetch_check import RightsCheck
 from engine.fetch.addresses import AddressPolicy
 from engine.fetch.checks import check_head, check_image
 from engine.fetch.decode import ACCEPT_ENCODING
@@ -42,8 +43,11 @@ class FetchSession:
                                    policy.direct_despite_proxy_env)
         per_host = policy.per_host_concurrency
         self.limiter = gate.connect(per_host) if gate else HostLimiter(per_host)
-        self.robots = RobotsCache(self.limiter.share_robots(self._fetch_robots),
-                                  policy.robots_token)
+        # robots.txt and tdmrep.json: each fetched once per job through the gate (per session
+        # without one), keyed by the file's URL.
+        shared_fetch = self.limiter.share_robots(self._fetch_robots)
+        self.robots = RobotsCache(shared_fetch, policy.robots_token)
+        self.rights = RightsCheck(shared_fetch, policy)  # TDMRep, licence headers
 
     async def close(self) -> None:
         """Close the pooled connections and hand back what this session holds of the job's gate."""
@@ -128,6 +132,8 @@ class FetchSession:
                     # An unreachable robots.txt disallows everything (RFC 9309); the reason
                     # recorded is what made it unreachable, which says more than robots_txt.
                     raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
+            if not robots_mode:
+                await self.rights.before_request(current, result)
             result.final_url = current
             location = await self._exchange(checked.scheme, target, checked.target, result,
                                             robots_mode)
@@ -156,6 +162,9 @@ class FetchSession:
                     raise FetchError("http_3xx", f"{status} without a Location")
                 return location.strip()
             check_head(response.headers, status, result, policy, robots_mode)
+            if not robots_mode:
+                self.rights.on_headers(response.headers.get, lambda name: response.headers.getall(name, []),
+                                       result)
             cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
             length = response.headers.get("Content-Length")
             if length and length.strip().isdigit() and int(length) > cap:

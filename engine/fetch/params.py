@@ -7,7 +7,8 @@ from engine.job import Params
 def policy_from_params(params: Params) -> FetchPolicy:
     """``allow_hosts``, ``user_agent``, ``timeout``, ``max_bytes``, ``max_redirects``,
     ``max_pixels``, ``retries``, ``per_host_concurrency``, ``respect_robots``, ``respect_x_robots``,
-    ``direct_despite_proxy_env``, ``ca_file`` (extra trusted CAs, PEM)."""
+    ``direct_despite_proxy_env``, ``ca_file`` (extra trusted CAs, PEM), ``respect_tdmrep`` (TDMRep:
+    the evidence is gathered either way)."""
     return FetchPolicy(
         allow_hosts=tuple(params.list("allow_hosts")),
         user_agent=params.str("user_agent", DEFAULT_USER_AGENT),
@@ -21,4 +22,5 @@ def policy_from_params(params: Params) -> FetchPolicy:
         respect_x_robots=params.bool("respect_x_robots", True),
         direct_despite_proxy_env=params.bool("direct_despite_proxy_env", False),
         ca_file=params.str("ca_file") or None,
+        respect_tdmrep=params.bool("respect_tdmrep", True),
     )

@@ -47,6 +47,9 @@ class FetchPolicy:
     robots_timeout_s: float = 10.0
     ca_file: str | None = None  # extra trusted CAs (PEM), for private deployments and tests
     direct_despite_proxy_env: bool = False
+    # TDMRep (engine/consent/fetch_check.py): check gathers the evidence, respect enforces it
+    check_tdmrep: bool = True
+    respect_tdmrep: bool = True
 
     def __post_init__(self) -> None:
         if isinstance(self.allow_hosts, str):

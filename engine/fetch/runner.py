@@ -36,6 +36,10 @@ class Fetcher:
     def _run(self, coro):
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
 
+    def run(self, coro):
+        """Run ``coro`` on this fetcher's event loop (where its session and caches live)."""
+        return self._run(coro)
+
     def fetch_all(
         self,
         urls: Sequence[str],

@@ -6,6 +6,7 @@ import json
 
 import pyarrow as pa
 
+from engine.consent.page_hook import add_page_rights
 from engine.html.extract import ExtractionError, extract_document
 from engine.stage import Filter, Resources, set_columns
 from schemas.document import DOCUMENT_SCHEMA
@@ -23,16 +24,18 @@ class ExtractDocuments(Filter):
     one item per position; ``images`` holds no bytes until images are fetched, so before that the
     sequence is ``texts`` against ``image_urls``) and ``metadata`` (JSON: WARC provenance, fetch
     time, title, charset and ``decoding`` (WHATWG encoding, codec, what decided it,
-    U+FFFD count), consent evidence, and per position the image's alt, title, figcaption
-    and declared size). A page with nothing to keep is rejected (``empty_page``,
-    ``no_main_content``, ``unparseable_html``). The ``html`` column is emptied afterwards.
+    U+FFFD count), consent evidence, ``rights`` (licence and TDMRep, engine/consent), and per
+    position the image's alt, title, figcaption and declared size). A page with nothing to keep
+    is rejected (``empty_page``, ``no_main_content``, ``unparseable_html``). The ``html`` column
+    is emptied afterwards.
     """
 
     name = "extract"
     resources = Resources(num_cpus=1.0, batch_size=64)
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        rows = batch.select(["url", "html", "content_type", "x_robots_tag", *_PROVENANCE]
+        rights = ["rights_headers"] if "rights_headers" in batch.schema.names else []
+        rows = batch.select(["url", "html", "content_type", "x_robots_tag", *_PROVENANCE, *rights]
                             ).to_pylist()
         out = {name: [] for name in DOCUMENT_COLUMNS}
         reasons, details = [], []
@@ -62,6 +65,8 @@ class ExtractDocuments(Filter):
                 image_info=[_info(im) for im in doc.images],
                 removed_images=[],
             )
+            add_page_rights(meta, row["html"], row["url"], row.get("rights_headers"),
+                            doc.image_urls)  # licence and TDMRep of the page and its images
             out["metadata"].append(json.dumps(meta, ensure_ascii=False, sort_keys=True))
             reasons.append(None)
             details.append(None)

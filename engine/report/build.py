@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.report import charts, gallery
 from engine.report.assets import CSS, JS
 from engine.report.folder import OutputFolder, Sample, iter_tar_samples
+from engine.report.rights import rights_html
 from engine.report.scores import ScoreColumn, score_columns, view_range, what_if_thresholds
 
 
@@ -38,6 +39,7 @@ def build_report(out_dir: str | Path, *, kept: int = 24, rejected: int = 24, doc
         ("scores", "Scores and thresholds", _scores(folder, cols)),
         ("gallery", "Gallery", _gallery(pairs, reject_rows)),
         ("documents", "Documents", _documents(docs)),
+        ("rights", "Licences and rights", rights_html(out_dir)),
         ("run", "Run", _run_details(folder)),
     ]
     nav = "".join(f'<a href="#{sid}">{escape(name)}</a>' for sid, name, _ in sections)

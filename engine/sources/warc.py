@@ -28,6 +28,7 @@ import pyarrow as pa
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from engine.consent.http_rights import rights_headers
 from engine.keys import record_key, url_key
 from engine.sources.base import Source, Unit, cut_units, expand_paths, mark_read_rejects
 
@@ -46,6 +47,7 @@ WARC_SCHEMA = pa.schema(
         ("http_status", pa.int32()),
         ("content_type", pa.string()),
         ("x_robots_tag", pa.string()),
+        ("rights_headers", pa.string()),  # TDMRep and Link rel=license (engine/consent)
         ("html", pa.binary()),
     ]
 )
@@ -306,6 +308,7 @@ def _row(path: str, entry: _Entry, record, html: bytes | None = None) -> dict[st
             row["content_type"] = record.http_headers.get_header("Content-Type")
             tags = [v for k, v in record.http_headers.headers if k.lower() == "x-robots-tag"]
             row["x_robots_tag"] = "\n".join(tags) if tags else None
+            row["rights_headers"] = rights_headers(record.http_headers.headers)
     row["url"] = url or entry.url
     row["key"] = url_key(url) if url else record_key(f"{path}#{entry.ordinal}")
     return row

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from engine.consent.scrub import clean_info, strip_metadata
 from engine.stage import Filter, Resources, set_columns
 from filters.pixels import BadImage, bound_for, open_rgb
 
@@ -138,10 +139,11 @@ def blur_regions(data: bytes, image, boxes) -> bytes:
     with Image.open(io.BytesIO(data)) as original:
         fmt = original.format
     buf = io.BytesIO()
+    clean_info(out)  # no personal metadata in shards (engine/consent/scrub.py)
     if fmt == "JPEG":
         out.save(buf, "JPEG", quality=95)
     elif fmt == "WEBP":
         out.save(buf, "WEBP", quality=95)
     else:
         out.save(buf, "PNG")
-    return buf.getvalue()
+    return strip_metadata(buf.getvalue())

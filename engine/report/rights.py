@@ -1,0 +1,118 @@
+"""Licence and rights counts of a finished output, for ``loomery stats``, the HTML report and
+the dataset card.
+
+Kept records are counted by ``license`` (``none`` where no statement was found) and by
+``ai_generated`` (true/false/unknown): pairs from the ``license``/``ai_generated`` columns of
+each shard's Parquet sidecar, documents from ``metadata.rights`` and, per image, from
+``metadata.image_info[i].rights``. Rights rejections are summed over the stages' reasons, and
+for documents over the images removed from kept documents. Cost: one or two columns read per
+shard, one shard at a time; memory grows with the number of distinct licences, not records.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from html import escape
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+from engine.report.folder import OutputFolder
+
+RIGHTS_REASONS = ("tdm_reservation", "iptc_data_mining", "ai_generated", "license")
+
+
+def rights_summary(out_dir: str | Path) -> dict:
+    """``licenses`` (id -> kept records), ``image_licenses`` (documents: id -> kept images),
+    ``ai_generated`` (true/false/unknown -> kept images), ``rejected`` (reason -> records
+    rejected) and ``images_removed`` (documents: reason -> images removed)."""
+    folder = OutputFolder(out_dir)
+    licenses: Counter = Counter()
+    image_licenses: Counter = Counter()
+    ai: Counter = Counter()
+    removed: Counter = Counter()
+    for shard in folder.shards:
+        if not shard.get("parquet"):
+            continue
+        path = folder.path / shard["parquet"]
+        names = pq.read_schema(path).names
+        if "license" in names:
+            cols = [c for c in ("license", "ai_generated") if c in names]
+            table = pq.read_table(path, columns=cols)
+            licenses.update(x or "none" for x in table.column("license").to_pylist())
+            if "ai_generated" in cols:
+                ai.update(_flag(x) for x in table.column("ai_generated").to_pylist())
+        elif "metadata" in names:
+            for text in pq.read_table(path, columns=["metadata"]).column("metadata").to_pylist():
+                meta = json.loads(text or "{}")
+                if "rights" not in meta:
+                    continue
+                licenses[(meta.get("rights") or {}).get("license") or "none"] += 1
+                for info in meta.get("image_info") or []:
+                    rights = (info or {}).get("rights")
+                    if rights is not None:
+                        image_licenses[rights.get("license") or "none"] += 1
+                        ai[_flag(rights.get("ai_generated"))] += 1
+                removed.update(r.get("reason") for r in meta.get("removed_images") or []
+                               if r.get("reason") in RIGHTS_REASONS)
+    rejected: Counter = Counter()
+    for counts in folder.manifest.get("stages", {}).values():
+        for reason, n in (counts.get("reasons") or {}).items():
+            if reason in RIGHTS_REASONS:
+                rejected[reason] += int(n)
+    return {"licenses": dict(licenses.most_common()), "image_licenses": dict(image_licenses.most_common()),
+            "ai_generated": dict(ai), "rejected": dict(rejected), "images_removed": dict(removed)}
+
+
+def _flag(value) -> str:
+    return "unknown" if value is None else str(bool(value)).lower()
+
+
+def _pairs(counts: dict) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
+
+
+def rights_lines(summary: dict) -> list[str]:
+    """Plain-text lines for ``loomery stats``."""
+    lines = [f"licences: {_pairs(summary['licenses'])}"]
+    if summary["image_licenses"]:
+        lines.append(f"image licences: {_pairs(summary['image_licenses'])}")
+    lines.append(f"ai_generated: {_pairs(summary['ai_generated'])}")
+    lines.append(f"rights rejections: {_pairs(summary['rejected'])}")
+    if summary["images_removed"]:
+        lines.append(f"rights image removals: {_pairs(summary['images_removed'])}")
+    return lines
+
+
+def rights_html(out_dir: str | Path) -> str:
+    """The report's "Licences and rights" section."""
+    summary = rights_summary(out_dir)
+    rows = [("Licence (kept records)", summary["licenses"]),
+            ("Licence (kept images in documents)", summary["image_licenses"]),
+            ("AI-generated (kept images)", summary["ai_generated"]),
+            ("Rejected for rights (records)", summary["rejected"]),
+            ("Removed for rights (images in documents)", summary["images_removed"])]
+    body = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(_pairs(counts))}</td></tr>"
+        for label, counts in rows if counts or label.startswith(("Licence (kept records)", "Rejected")))
+    return f'<table class="rights">{body}</table>'
+
+
+def rights_markdown(out_dir: str | Path) -> str:
+    """The dataset card's "Licences and rights" section."""
+    summary = rights_summary(out_dir)
+    lines = ["## Licences and rights", "",
+             "Per record, loomery stores the licence it found (`license`, a lower-case SPDX-style "
+             "id, with its evidence), whether the image is AI-generated (`ai_generated`, from IPTC "
+             "Digital Source Type and C2PA) and the TDMRep and IPTC data-mining evidence checked.",
+             "", "| licence | kept records |", "|---|---|"]
+    lines += [f"| {k} | {v:,} |" for k, v in summary["licenses"].items()]
+    if summary["image_licenses"]:
+        lines += ["", "| image licence | kept images |", "|---|---|"]
+        lines += [f"| {k} | {v:,} |" for k, v in summary["image_licenses"].items()]
+    lines += ["", f"- AI-generated: {_pairs(summary['ai_generated'])}",
+              f"- rejected for rights: {_pairs(summary['rejected'])}"]
+    if summary["images_removed"]:
+        lines.append(f"- images removed for rights: {_pairs(summary['images_removed'])}")
+    return "\n".join(lines) + "\n"
