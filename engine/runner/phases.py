@@ -18,6 +18,7 @@ class Phase:
     stages: list[Stage] = field(default_factory=list)
     applies: GlobalStage | None = None
     emits: GlobalStage | None = None
+    partitions: int = 1  # bucket ranges the emitted signatures are cut into (planned by the runner)
 
     @property
     def final(self) -> bool:

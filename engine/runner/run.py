@@ -8,16 +8,13 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import ray
-
 from engine.job import Job
 from engine.runner.cluster import ray_session
 from engine.runner.execute import run_phase
 from engine.runner.failpoints import failpoint
 from engine.runner.finalize import finalize
-from engine.runner.global_step import run_global_stage
+from engine.runner.global_step import StepInputs, plan_partitions, read_no_decisions, run_global_step
 from engine.runner.phases import plan_phases, score_ranges, stage_order
-from engine.runner.unit_io import SIGNATURES
 from engine.runner.workdir import WorkDir, read_json, write_json_atomic
 from engine.sources.base import Unit
 from engine.stage import GlobalStage
@@ -53,13 +50,16 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
         if isinstance(stage, GlobalStage):
             stage.plan_buckets(records)
     phases = plan_phases(job.stages)
+    for phase in phases:
+        if phase.emits is not None:
+            phase.partitions = plan_partitions(phase.emits)
     order, ranges = stage_order(job.stages), score_ranges(job.stages)
     notes = list(job.notes) + _source_notes(work)
     for note in notes:
         log.warning("note: %s", note)
     phase_records = []
     with ray_session(address, workers):
-        decisions_ref = None
+        no_decisions = None
         for phase in phases:
             pending = [u for u in units if not work.is_done(phase.index, u.index)]
             label = f"phase {phase.index + 1}/{len(phases)}"
@@ -67,19 +67,22 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
                      ", ".join(s.name for s in phase.stages) or "none")
             progress = _Progress(label, len(units), len(units) - len(pending))
             run_phase(phase, pending, source=job.source, sink=job.sink, out=str(out), order=order,
-                      ranges=ranges, decisions=decisions_ref, workers=workers, on_unit=progress)
+                      ranges=ranges, decisions=no_decisions, workers=workers, on_unit=progress)
             phase_records.append({"index": phase.index, "units": len(units),
                                   "stages": [s.name for s in phase.stages],
                                   "applies": phase.applies.name if phase.applies else None,
                                   "emits": phase.emits.name if phase.emits else None,
-                                  "buckets": phase.emits.bucket_count if phase.emits else None})
+                                  "buckets": phase.emits.bucket_count if phase.emits else None,
+                                  "partitions": phase.partitions if phase.emits else None})
             if phase.emits is not None:
-                files = [str(work.unit(phase.index, u.index) / SIGNATURES) for u in units]
-                log.info("global step: %s over %d buckets", phase.emits.name, phase.emits.bucket_count)
-                decisions = run_global_stage(phase.emits, files, work.global_dir(phase.index),
-                                             max_in_flight=max(2, workers or 4),
-                                             on_bucket=lambda b: failpoint("global_bucket"))
-                decisions_ref = ray.put(decisions)
+                log.info("global step: %s over %d buckets in %d partitions", phase.emits.name,
+                         phase.emits.bucket_count, phase.partitions)
+                step = StepInputs(phase.emits, [str(work.unit(phase.index, u.index)) for u in units],
+                                  phase.partitions, work.global_dir(phase.index))
+                run_global_step(step, max_in_flight=max(2, workers or 4),
+                                on_bucket=lambda b: failpoint("global_bucket"),
+                                on_publish=lambda r: failpoint("global_publish"))
+                no_decisions = read_no_decisions(step.folder)
     models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
     manifest = finalize(work, units, phases[-1].index, record, models, phase_records, notes)
     log.info("done: %d inputs, %d kept, %d rejected -> %s", manifest["totals"]["inputs"],

@@ -1,0 +1,263 @@
+"""The Ray tasks of the global step (see :mod:`engine.runner.global_step` for the design).
+
+Every task reads through :func:`~engine.runner.partition_files.read_parquet` and returns
+``(result, io_counts)``, so that the driver can report the files and bytes the step touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import ray
+
+from engine import columns as C
+from engine.runner.components import connected_components, owner
+from engine.runner.memory import release_unused_memory
+from engine.runner.partition_files import (
+    IO,
+    read_parquet,
+    signature_file,
+    sorted_by_unit,
+    split_by_bucket,
+    units_in_range,
+    write_parquet_atomic,
+)
+from engine.runner.workdir import write_json_atomic
+
+
+def _many(values: list, parts: int):
+    """A task's return value for ``num_returns=parts`` (Ray wants one value when it is 1)."""
+    return values[0] if parts == 1 else tuple(values)
+
+
+def _refs(out, parts: int) -> list:
+    return [out] if parts == 1 else list(out)
+
+
+# gather ----------------------------------------------------------------------------------
+@ray.remote
+def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, target: int):
+    """Stream partition ``part``'s file of every unit into sub-range files of whole buckets."""
+    files = [f for f in (signature_file(Path(u), part) for u in unit_folders) if f.exists()]
+    total = sum(f.stat().st_size for f in files)
+    subs = max(1, min(hi - lo, -(-total // target)))
+    writers: dict[int, tuple[pq.ParquetWriter, Path, Path]] = {}
+    for path in files:
+        table = read_parquet(path)
+        sub = (table.column("bucket").to_numpy() - lo) * subs // max(1, hi - lo)
+        for s in np.unique(sub).tolist():
+            rows = table.filter(pa.array(sub == s))
+            if s not in writers:
+                final = Path(folder) / f"sub-{part:04d}-{s:04d}.parquet"
+                tmp = final.with_name(f".{final.name}.tmp-{part}-{s}")
+                writers[s] = (pq.ParquetWriter(str(tmp), rows.schema), tmp, final)
+            writer = writers[s][0]
+            writer.write_table(rows if rows.schema.equals(writer.schema) else rows.cast(writer.schema))
+        del table
+    out = []
+    for s in sorted(writers):
+        writer, tmp, final = writers[s]
+        writer.close()
+        IO.writes += 1
+        IO.bytes_written += tmp.stat().st_size
+        tmp.replace(final)
+        out.append(str(final))
+    write_json_atomic(Path(folder) / f"gather-{part:04d}.json", out)
+    release_unused_memory()
+    return out, IO.take()
+
+
+# decide ----------------------------------------------------------------------------------
+def route_to_units(decided: pa.Table, rows: pa.Table) -> pa.Table:
+    """``decided`` (rows naming records by key) with ``_unit`` added: one row per unit of the
+    bucket's ``rows`` that holds the key, in ``decided``'s order, then unit order."""
+    pairs = rows.select(["key", C.UNIT]).sort_by([("key", "ascending"), (C.UNIT, "ascending")])
+    keys = pairs.column("key").combine_chunks()
+    units = pairs.column(C.UNIT).to_numpy()
+    n = len(units)
+    same = np.zeros(n, bool)
+    if n > 1:
+        same[1:] = pc.equal(keys.slice(1), keys.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+    distinct = ~(same & np.r_[False, units[1:] == units[:-1]])
+    keys, units, same = keys.filter(pa.array(distinct)), units[distinct], same[distinct]
+    starts = np.flatnonzero(~same)
+    ends = np.r_[starts[1:], len(units)]
+    group = pc.index_in(decided.column("key"), value_set=keys.take(pa.array(starts)))
+    if group.null_count:
+        raise ValueError("decide() named a key that is not in its bucket's signature rows")
+    group = group.to_numpy(zero_copy_only=False)
+    count = ends[group] - starts[group]
+    row = np.repeat(np.arange(decided.num_rows), count)
+    offset = np.arange(len(row)) - np.repeat(np.cumsum(count) - count, count)
+    out = decided.take(pa.array(row))
+    return out.append_column(C.UNIT, pa.array(units[np.repeat(starts[group], count) + offset], pa.int64()))
+
+
+def _unit_of_seq(rows: pa.Table, seqs: np.ndarray) -> np.ndarray:
+    seq = rows.column(C.SEQ).to_numpy()
+    unit = rows.column(C.UNIT).to_numpy()
+    order = np.argsort(seq, kind="stable")
+    return unit[order][np.searchsorted(seq[order], seqs)]
+
+
+@ray.remote
+def decide(stage, path: str, out: str, clusters: bool):
+    """Decide each bucket of one sub-range file; write its decisions (or edges and ends)."""
+    table = read_parquet(path)
+    table = table.sort_by([("bucket", "ascending"), (C.UNIT, "ascending"), (C.SEQ, "ascending")])
+    buckets, parts, edges = [], [], []
+    for bucket, rows in split_by_bucket(table):
+        buckets.append(bucket)
+        decided = stage.decide(rows)
+        if decided is None:
+            continue
+        if not decided.num_rows:
+            if not clusters and not parts:  # keep the columns: a unit with no rows applies them
+                parts.append(decided.append_column(C.UNIT, pa.array([], pa.int64())))
+            continue
+        if clusters:
+            decided = decided.filter(pc.not_equal(decided.column("seq"), decided.column("other_seq")))
+            ends = stage.endpoints(decided)
+            ends = ends.append_column(C.UNIT, pa.array(_unit_of_seq(rows, ends.column("seq").to_numpy())))
+            parts.append(ends)
+            edges.append(decided.select(["seq", "other_seq"]))
+        else:
+            parts.append(decided if C.UNIT in decided.column_names else route_to_units(decided, rows))
+    del table
+    if clusters:
+        empty = pa.table({"seq": pa.array([], pa.int64()), "other_seq": pa.array([], pa.int64())})
+        write_parquet_atomic(pa.concat_tables(edges) if edges else empty, _edge_file(out))
+        result = pa.concat_tables(parts, promote_options="permissive") if parts else _empty_rows()
+    else:
+        result = sorted_by_unit(pa.concat_tables(parts, promote_options="permissive")) if parts else _empty_rows()
+    write_parquet_atomic(result, Path(out), row_group_size=65536)
+    release_unused_memory()
+    return buckets, IO.take()
+
+
+def _edge_file(decided: str | Path) -> Path:
+    path = Path(decided)
+    return path.with_name(path.name.replace("dec-", "edge-"))
+
+
+def _empty_rows() -> pa.Table:
+    return pa.table({"key": pa.array([], pa.string()), C.UNIT: pa.array([], pa.int64())})
+
+
+# components ------------------------------------------------------------------------------
+@ray.remote
+def _load_edges(path: str) -> tuple[np.ndarray, np.ndarray]:
+    table = pq.read_table(path)
+    return table.column("seq").to_numpy(), table.column("other_seq").to_numpy()
+
+
+@ray.remote
+def _route_rows(path: str, column: str, parts: int):
+    """End rows of one file, split by the task that owns their ``column`` value."""
+    table = pq.read_table(path)
+    return _many(_split_rows(table, column, parts), parts)
+
+
+def _split_rows(table: pa.Table, column: str, parts: int) -> list[pa.Table]:
+    who = owner(table.column(column).to_numpy(), parts) if table.num_rows else np.zeros(0, np.int64)
+    return [table.filter(pa.array(who == q)) for q in range(parts)]
+
+
+@ray.remote
+def _join_labels(parts: int, labels: np.ndarray, *ends: pa.Table):
+    """Add each end row's ``cluster`` (its node's label), routed by cluster."""
+    table = pa.concat_tables([e for e in ends if e.num_rows] or [ends[0]], promote_options="permissive")
+    if not table.num_rows:
+        return _many([table.append_column("cluster", pa.array([], pa.int64()))] * parts, parts)
+    seq = table.column("seq").to_numpy()
+    at = np.searchsorted(labels[:, 0], seq)
+    table = table.append_column("cluster", pa.array(labels[at, 1], pa.int64()))
+    return _many(_split_rows(table, "cluster", parts), parts)
+
+
+@ray.remote
+def _decide_clusters(stage, out: str, *members: pa.Table):
+    table = pa.concat_tables([m for m in members if m.num_rows] or [members[0]], promote_options="permissive")
+    if table.num_rows and "cluster" in table.column_names:
+        table = table.sort_by([("cluster", "ascending"), ("seq", "ascending")])
+        decided = stage.cluster_decisions(table).sort_by([(C.UNIT, "ascending"), (C.SEQ, "ascending")])
+    else:
+        decided = _empty_rows()
+    write_parquet_atomic(decided, Path(out), row_group_size=65536)
+    return decided.num_rows, IO.take()
+
+
+def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dict) -> list[str]:
+    """Connected components over every decide task's edges, then one decision row per record
+    of every cluster, in ``clusters-QQQQ.parquet`` files. Returns those files."""
+    outs = [str(folder / f"clusters-{q:04d}.parquet") for q in range(parts)]
+    marker = folder / "clusters.json"
+    if marker.exists():
+        return outs
+    edge_files = [str(_edge_file(d)) for d in decided]
+    for path in edge_files + decided:  # each read once, by the tasks below
+        counts["opens"] = counts.get("opens", 0) + 1
+        counts["bytes_read"] = counts.get("bytes_read", 0) + Path(path).stat().st_size
+    labels = connected_components([_load_edges.remote(p) for p in edge_files], parts)
+    ends = [_refs(_route_rows.options(num_returns=parts).remote(p, "seq", parts), parts) for p in decided]
+    joined = [_refs(_join_labels.options(num_returns=parts).remote(parts, labels[q], *[row[q] for row in ends]),
+                    parts) for q in range(parts)]
+    done = [_decide_clusters.remote(stage_ref, outs[q], *[row[q] for row in joined]) for q in range(parts)]
+    for _, io in ray.get(done):
+        for name, value in io.items():
+            counts[name] = counts.get(name, 0) + value
+    write_json_atomic(marker, outs)
+    return outs
+
+
+# publish ---------------------------------------------------------------------------------
+@ray.remote
+def publish(stage, decided: list[str], r: int, ranges: int, unit_count: int, folder: str, clusters: bool):
+    """Write one decision file per unit of unit range ``r`` that has decisions. Returns an empty
+    table with the schema of the rows it read (so that the driver knows the decisions' columns
+    even where a unit has none)."""
+    units = units_in_range(r, unit_count, ranges)
+    tables = [read_parquet(path, filters=[(C.UNIT, ">=", units.start), (C.UNIT, "<", units.stop)])
+              for path in decided]
+    table = pa.concat_tables(tables, promote_options="permissive") if tables else _empty_rows()
+    rows = written = 0
+    if table.num_rows:
+        table = (table.sort_by([(C.UNIT, "ascending"), (C.SEQ, "ascending")]) if clusters
+                 else sorted_by_unit(table))
+        unit = table.column(C.UNIT).to_numpy()
+        starts = np.flatnonzero(np.r_[True, unit[1:] != unit[:-1]])
+        for lo, hi in zip(starts, np.r_[starts[1:], len(unit)], strict=True):
+            own = table.slice(lo, hi - lo).drop_columns(internal(table))
+            merged = with_reason(stage, own if clusters else stage.combine([own]))
+            write_parquet_atomic(merged, Path(folder) / "units" / f"u{int(unit[lo]):06d}.parquet")
+            rows += merged.num_rows
+            written += 1
+    write_json_atomic(Path(folder) / f"published-{r:04d}.json", {"rows": rows, "units": written})
+    return table.schema.empty_table(), IO.take()
+
+
+def internal(table: pa.Table) -> list[str]:
+    """The runner's routing columns, dropped before decisions reach a unit."""
+    return [c for c in (C.UNIT, C.SEQ) if c in table.column_names]
+
+
+def no_decisions(stage, templates: list[pa.Table], clusters: bool, rows: int) -> pa.Table:
+    """What a unit without decision rows applies: no rows, the decisions' columns (as the
+    broadcast table had them, so that every unit's records get the same columns)."""
+    if clusters and not rows:
+        return with_reason(stage, stage.combine([]))
+    table = pa.concat_tables(templates, promote_options="permissive") if templates else _empty_rows()
+    table = table.drop_columns(internal(table))
+    return with_reason(stage, table if clusters else stage.combine([table]))
+
+
+def with_reason(stage, decisions: pa.Table) -> pa.Table:
+    if "key" not in decisions.column_names:
+        raise ValueError(f"global stage {stage.name!r}: combine() must return a 'key' column")
+    if "reason" not in decisions.column_names:
+        decisions = decisions.append_column("reason", pa.nulls(decisions.num_rows, pa.string()))
+    return decisions
