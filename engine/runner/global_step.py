@@ -40,6 +40,7 @@ the edge files, are kept). Failpoint ``global_bucket`` fires once per bucket dec
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +103,7 @@ def run_global_step(
         return read_json(folder / DONE)
     stage, parts = inputs.stage, inputs.partitions
     counts: dict = {}
+    clock = _Clock()
     stage_ref = ray.put(stage)
     pool = _Pool(max_in_flight, counts)
     # 2. gather: partition -> sub-range files
@@ -116,6 +118,7 @@ def run_global_step(
                                         str(folder), SUBRANGE_BYTES),
                         lambda out, p=p: gathered.__setitem__(p, out))
     pool.drain()
+    clock.lap("gather")
     # 3. decide: one task per sub-range
     subranges = [path for p in range(parts) for path in gathered[p]]
     clusters = isinstance(stage, ClusterStage)
@@ -127,9 +130,11 @@ def run_global_step(
             pool.submit(T.decide.remote(stage_ref, path, str(out), clusters),
                         lambda buckets: [on_bucket(b) for b in buckets])
     pool.drain()
+    clock.lap("decide")
     # 4. components (cluster stages)
     if clusters:
         decided = T.cluster(stage_ref, decided, folder, parts, counts)
+        clock.lap("components")
     # 5. publish per unit
     ranges = parts
     units = len(inputs.unit_folders)
@@ -140,10 +145,11 @@ def run_global_step(
     pool.drain()
     published = [read_json(folder / f"published-{r:04d}.json") for r in range(ranges)]
     rows = sum(p["rows"] for p in published)
+    clock.lap("publish")
     write_parquet_atomic(T.no_decisions(stage, templates, clusters, rows), folder / NO_DECISIONS)
     summary = {"partitions": parts, "subranges": len(subranges), "decision_rows": rows,
                "units_with_decisions": sum(p["units"] for p in published),
-               "io": add_counts(counts, IO.take())}
+               "io": add_counts(counts, IO.take()), "seconds": clock.laps}
     write_json_atomic(folder / DONE, summary)
     for path in folder.glob("sub-*.parquet"):  # the decide inputs are no longer needed
         os.unlink(path)
@@ -153,6 +159,17 @@ def run_global_step(
 def read_no_decisions(folder: Path) -> pa.Table:
     """The empty decisions table that units without decision rows apply."""
     return pq.read_table(str(folder / NO_DECISIONS))
+
+
+class _Clock:
+    def __init__(self):
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._last, 3)
+        self._last = now
 
 
 class _Pool:

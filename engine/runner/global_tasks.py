@@ -18,11 +18,12 @@ from engine import columns as C
 from engine.runner.components import connected_components, owner
 from engine.runner.memory import release_unused_memory
 from engine.runner.partition_files import (
-    IO,
+    count_write,
     read_parquet,
     signature_file,
     sorted_by_unit,
     split_by_bucket,
+    take_counts,
     units_in_range,
     write_parquet_atomic,
 )
@@ -62,13 +63,12 @@ def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, ta
     for s in sorted(writers):
         writer, tmp, final = writers[s]
         writer.close()
-        IO.writes += 1
-        IO.bytes_written += tmp.stat().st_size
+        count_write(tmp)
         tmp.replace(final)
         out.append(str(final))
     write_json_atomic(Path(folder) / f"gather-{part:04d}.json", out)
     release_unused_memory()
-    return out, IO.take()
+    return out, take_counts()
 
 
 # decide ----------------------------------------------------------------------------------
@@ -136,7 +136,7 @@ def decide(stage, path: str, out: str, clusters: bool):
         result = sorted_by_unit(pa.concat_tables(parts, promote_options="permissive")) if parts else _empty_rows()
     write_parquet_atomic(result, Path(out), row_group_size=65536)
     release_unused_memory()
-    return buckets, IO.take()
+    return buckets, take_counts()
 
 
 def _edge_file(decided: str | Path) -> Path:
@@ -188,7 +188,7 @@ def _decide_clusters(stage, out: str, *members: pa.Table):
     else:
         decided = _empty_rows()
     write_parquet_atomic(decided, Path(out), row_group_size=65536)
-    return decided.num_rows, IO.take()
+    return decided.num_rows, take_counts()
 
 
 def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dict) -> list[str]:
@@ -237,7 +237,7 @@ def publish(stage, decided: list[str], r: int, ranges: int, unit_count: int, fol
             rows += merged.num_rows
             written += 1
     write_json_atomic(Path(folder) / f"published-{r:04d}.json", {"rows": rows, "units": written})
-    return table.schema.empty_table(), IO.take()
+    return table.schema.empty_table(), take_counts()
 
 
 def internal(table: pa.Table) -> list[str]:

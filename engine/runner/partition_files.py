@@ -48,6 +48,17 @@ class IoCount:
 IO = IoCount()
 
 
+def take_counts() -> dict[str, int]:
+    """This process's counts since the last call (what a task returns to the driver). A task
+    must call this rather than ``IO.take()``: Ray pickles a remote function's globals by value."""
+    return IO.take()
+
+
+def count_write(path: Path) -> None:
+    IO.writes += 1
+    IO.bytes_written += os.path.getsize(path)
+
+
 def add_counts(total: dict[str, int], more: dict[str, int]) -> dict[str, int]:
     for name, value in more.items():
         total[name] = total.get(name, 0) + value
@@ -65,8 +76,7 @@ def write_parquet_atomic(table: pa.Table, path: Path, **options) -> None:
     """Write ``table`` under a temporary name and rename it to ``path`` (a rerun overwrites)."""
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
     pq.write_table(table, str(tmp), **options)
-    IO.writes += 1
-    IO.bytes_written += os.path.getsize(tmp)
+    count_write(tmp)
     os.replace(tmp, path)
 
 
