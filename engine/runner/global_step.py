@@ -69,21 +69,22 @@ def plan_partitions(stage: GlobalStage) -> int:
 
 @dataclass
 class StepInputs:
-    """What the step reads: the unit folders of the phase (index = unit index) and the plan."""
+    """What the step reads: the unit folders of the phase (index = unit index), the plan, and
+    where it works. ``stage_index`` says which of the phase's global stages this is (whose
+    signature files it reads); ``removed_by`` the work folders of the steps before it in the
+    same phase, whose rejected records it leaves out."""
 
     stage: GlobalStage
     unit_folders: list[str]
     partitions: int
     folder: Path
-
-
-def unit_decisions_file(folder: Path, unit: int) -> Path:
-    return folder / "units" / f"u{unit:06d}.parquet"
+    stage_index: int = 0
+    removed_by: tuple[str, ...] = ()
 
 
 def read_unit_decisions(folder: Path, unit: int) -> pa.Table | None:
     """One unit's decisions, or None when the step decided nothing about its records."""
-    path = unit_decisions_file(folder, unit)
+    path = T.unit_decisions_file(folder, unit)
     return pq.read_table(str(path)) if path.exists() else None
 
 
@@ -114,8 +115,8 @@ def run_global_step(
             gathered[p] = read_json(marker)
         else:
             buckets = bucket_range(p, stage.bucket_count, parts)
-            pool.submit(T.gather.remote(inputs.unit_folders, p, buckets.start, buckets.stop,
-                                        str(folder), SUBRANGE_BYTES),
+            pool.submit(T.gather.remote(inputs.unit_folders, p, buckets.start, buckets.stop, str(folder),
+                                        SUBRANGE_BYTES, inputs.stage_index, tuple(inputs.removed_by)),
                         lambda out, p=p: gathered.__setitem__(p, out))
     pool.drain()
     clock.lap("gather")

@@ -39,16 +39,39 @@ def _refs(out, parts: int) -> list:
     return [out] if parts == 1 else list(out)
 
 
+def unit_decisions_file(folder: str | Path, unit: int) -> Path:
+    return Path(folder) / "units" / f"u{unit:06d}.parquet"
+
+
+def removed_keys(folders: list[str], unit: int) -> pa.Array | None:
+    """Keys of ``unit`` that the global steps in ``folders`` reject (None: none)."""
+    keys = []
+    for folder in folders:
+        path = unit_decisions_file(folder, unit)
+        if path.exists():
+            table = read_parquet(path, columns=["key", "reason"])
+            keys.append(table.filter(pc.is_valid(table.column("reason"))).column("key").combine_chunks())
+    keys = [k for k in keys if len(k)]
+    return pa.concat_arrays(keys) if keys else None
+
+
 # gather ----------------------------------------------------------------------------------
 @ray.remote
-def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, target: int):
-    """Stream partition ``part``'s file of every unit into sub-range files of whole buckets."""
-    files = [f for f in (signature_file(Path(u), part) for u in unit_folders) if f.exists()]
-    total = sum(f.stat().st_size for f in files)
+def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, target: int,
+           stage: int = 0, removed_by: tuple[str, ...] = ()):
+    """Stream partition ``part``'s file of every unit into sub-range files of whole buckets,
+    leaving out the records that the earlier global steps of the same phase (``removed_by``)
+    reject, so that this step decides as if it ran after them."""
+    files = [(i, signature_file(Path(u), part, stage)) for i, u in enumerate(unit_folders)]
+    files = [(i, f) for i, f in files if f.exists()]
+    total = sum(f.stat().st_size for _, f in files)
     subs = max(1, min(hi - lo, -(-total // target)))
     writers: dict[int, tuple[pq.ParquetWriter, Path, Path]] = {}
-    for path in files:
+    for unit, path in files:
         table = read_parquet(path)
+        removed = removed_keys(list(removed_by), unit)
+        if removed is not None:
+            table = table.filter(pc.invert(pc.is_in(table.column("key"), value_set=removed)))
         sub = (table.column("bucket").to_numpy() - lo) * subs // max(1, hi - lo)
         for s in np.unique(sub).tolist():
             rows = table.filter(pa.array(sub == s))

@@ -1,7 +1,8 @@
 """Signature rows cut into bucket-range partitions as they are written, and read back per partition.
 
-A unit's signature rows go to ``sig-PPPP.parquet`` (one file per non-empty partition), so the
-task that decides partition P opens one small file per unit and nothing else. Partition P holds
+A unit's signature rows go to ``sig{S}-{PPPP}.parquet`` (S: which of the phase's global stages;
+one file per non-empty partition), so the task that gathers partition P opens one small file per
+unit and nothing else. Partition P holds
 the buckets ``[P * B // parts, (P + 1) * B // parts)`` of ``B`` buckets: contiguous ranges, so a
 partition's rows sorted by bucket are its buckets in order.
 
@@ -93,11 +94,13 @@ def bucket_range(partition: int, buckets: int, partitions: int) -> range:
     return range(lo, hi)
 
 
-def signature_file(folder: Path, partition: int) -> Path:
-    return folder / f"{SIGNATURE_PREFIX}{partition:04d}.parquet"
+def signature_file(folder: Path, partition: int, stage: int = 0) -> Path:
+    """A unit's rows of ``partition`` for the ``stage``-th global stage its phase emits."""
+    return folder / f"{SIGNATURE_PREFIX}{stage}-{partition:04d}.parquet"
 
 
-def write_partitioned(signatures: pa.Table, folder: Path, buckets: int, partitions: int) -> list[int]:
+def write_partitioned(signatures: pa.Table, folder: Path, buckets: int, partitions: int,
+                      stage: int = 0) -> list[int]:
     """Write a unit's signature rows, one file per non-empty partition, each sorted by bucket
     then input order. Returns the partitions written."""
     if not signatures.num_rows:
@@ -112,17 +115,17 @@ def write_partitioned(signatures: pa.Table, folder: Path, buckets: int, partitio
     written = []
     for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
         p = int(part[lo])
-        pq.write_table(table.slice(lo, hi - lo), str(signature_file(folder, p)))
+        pq.write_table(table.slice(lo, hi - lo), str(signature_file(folder, p, stage)))
         written.append(p)
     return written
 
 
-def read_partition(unit_folders: list[str], partition: int) -> pa.Table | None:
+def read_partition(unit_folders: list[str], partition: int, stage: int = 0) -> pa.Table | None:
     """Every unit's rows of ``partition``, sorted by bucket, then unit and input order; None when
     no unit has any. One open per unit that has rows there (a ``stat`` for the others)."""
     tables = []
     for folder in unit_folders:
-        path = signature_file(Path(folder), partition)
+        path = signature_file(Path(folder), partition, stage)
         if path.exists():
             tables.append(read_parquet(path))
     tables = [t for t in tables if t.num_rows]

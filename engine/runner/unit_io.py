@@ -32,20 +32,18 @@ class ReadUnit:
     decisions of the global stage the phase applies (read from the unit's own file)."""
 
     def __init__(self, phase: Phase, source: Source, units: dict[int, Unit], out: str,
-                 no_decisions: pa.Table | None = None):
+                 no_decisions: list[pa.Table] | None = None):
         self.phase, self.source, self.units, self.out = phase, source, units, out
-        self.no_decisions = no_decisions  # what a unit without decisions applies (no rows)
+        self.no_decisions = no_decisions  # per applied stage: what a unit without decisions applies
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         unit = self.units[batch.column("unit")[0].as_py()]
         if self.phase.index == 0:
             return prepare(self.source.read(unit), unit)
         table = pq.read_table(WorkDir(self.out).unit(self.phase.index - 1, unit.index) / RECORDS)
-        if self.phase.applies is not None:
-            folder = WorkDir(self.out).global_dir(self.phase.index - 1)
-            decisions = read_unit_decisions(folder, unit.index)
-            table = apply_decisions(self.phase.applies, table,
-                                    self.no_decisions if decisions is None else decisions)
+        for g, stage in enumerate(self.phase.applies):  # in chain order
+            decisions = read_unit_decisions(WorkDir(self.out).global_dir(self.phase.index - 1, g), unit.index)
+            table = apply_decisions(stage, table, self.no_decisions[g] if decisions is None else decisions)
         return table
 
 
@@ -73,16 +71,17 @@ class WriteUnit:
 
 
 def write_staging(table: pa.Table, folder: Path, phase: Phase) -> dict[str, Any]:
-    """End of a non-final phase: keep every row for the next phase, and the global stage's
-    signatures of the alive rows, one file per bucket range (partition), so that the global
-    step's task for a range reads only its rows."""
-    stage = phase.emits
+    """End of a non-final phase: keep every row for the next phase, and each emitted global
+    stage's signatures of the alive rows, one file per bucket range (partition), so that the
+    global step's task for a range reads only its rows."""
     alive = table.filter(alive_mask(table))
-    signatures = signatures_of(stage, alive)
     write_parquet(table, str(folder / RECORDS))
-    written = write_partitioned(signatures, folder, stage.bucket_count, phase.partitions)
-    return {"rows": table.num_rows, "alive": alive.num_rows, "signatures": signatures.num_rows,
-            "partitions": written}
+    info: dict[str, Any] = {"rows": table.num_rows, "alive": alive.num_rows, "signatures": [], "partitions": []}
+    for g, (stage, parts) in enumerate(zip(phase.emits, phase.partitions, strict=True)):
+        signatures = signatures_of(stage, alive)
+        info["partitions"].append(write_partitioned(signatures, folder, stage.bucket_count, parts, g))
+        info["signatures"].append(signatures.num_rows)
+    return info
 
 
 def signatures_of(stage, alive: pa.Table) -> pa.Table:
