@@ -156,7 +156,7 @@ def run_global_size(shape: str, n: int, args, old: bool = False) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"scale-{shape}-", dir=args.tmp))
     try:
         files = write_units(data, work / "p0", args.unit_size, parts, old)
-        signature_bytes = sum(f.stat().st_size for f in (work / "p0").rglob("*.parquet"))
+        signature_bytes = sum(f.stat().st_size for f in (work / "p0").rglob("*") if f.is_file())
         out = {"shape": shape, "n": n, "design": "old" if old else "new", "units": len(files),
                "buckets": buckets, "partitions": None if old else parts, "signature_bytes": signature_bytes}
         with PeakRss(os.getpid()) as peak:

@@ -102,12 +102,33 @@ def _label(*pieces: np.ndarray) -> np.ndarray:
     return np.stack([nodes, label], axis=1)
 
 
+def local_stars(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The components of one piece of the graph, as edges (smallest node, other node): fewer
+    edges with the same connectivity, and most components already finished (a bucket's
+    duplicates are usually its whole cluster), so the distributed rounds have less to do.
+    Min-label propagation with pointer jumping over the piece, in numpy."""
+    nodes, inverse = np.unique(np.concatenate([a, b]), return_inverse=True)
+    x, y = inverse[: len(a)], inverse[len(a):]
+    label = np.arange(len(nodes))
+    while len(x):
+        before = label.copy()
+        low = np.minimum(label[x], label[y])
+        np.minimum.at(label, x, low)
+        np.minimum.at(label, y, low)
+        while not np.array_equal(label[label], label):
+            label = label[label]
+        if np.array_equal(label, before):
+            break
+    other = label != np.arange(len(nodes))
+    return nodes[label[other]], nodes[other]
+
+
 @ray.remote
 def _start(parts: int, pair) -> tuple:
     lo, hi = pair
     lo, hi = np.asarray(lo, np.int64), np.asarray(hi, np.int64)
     loop = lo == hi  # a node joined to itself joins nothing
-    out = route(np.minimum(lo, hi)[~loop], np.maximum(lo, hi)[~loop], parts)
+    out = route(*local_stars(lo[~loop], hi[~loop]), parts)
     return out[0] if parts == 1 else tuple(out)
 
 

@@ -22,7 +22,7 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
    ``(pri, seq)``, as the driver-side union-find did. P tasks per step, O(log^2) steps.
 5. **Publish** (R Ray tasks). Task r reads the unit-range-r rows of every decision file (row
    group statistics skip the rest), merges each unit's rows with ``combine`` and writes one
-   file per unit that has decisions: ``units/uNNNNNN.parquet``. The next phase's unit reads its
+   file per unit that has decisions: ``units/uNNNNNN.arrow``. The next phase's unit reads its
    own file (or finds none): no broadcast, no ``ray.put`` of the decisions.
 
 Costs: opens U*P + 2S + R*(S or P) + U; bytes read about 2x the signature bytes plus the
@@ -51,7 +51,7 @@ import ray
 
 from engine.runner import global_tasks as T
 from engine.runner.global_bucket_scan import read_bucket, run_global_stage  # noqa: F401  (loomery dedup)
-from engine.runner.partition_files import IO, add_counts, bucket_range, write_parquet_atomic
+from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc, write_parquet_atomic
 from engine.runner.workdir import read_json, write_json_atomic
 from engine.stage import ClusterStage, GlobalStage
 
@@ -85,7 +85,7 @@ class StepInputs:
 def read_unit_decisions(folder: Path, unit: int) -> pa.Table | None:
     """One unit's decisions, or None when the step decided nothing about its records."""
     path = T.unit_decisions_file(folder, unit)
-    return pq.read_table(str(path)) if path.exists() else None
+    return read_ipc(path) if path.exists() else None
 
 
 def run_global_step(
@@ -125,7 +125,7 @@ def run_global_step(
     clusters = isinstance(stage, ClusterStage)
     decided = []
     for path in subranges:
-        out = Path(path).with_name(Path(path).name.replace("sub-", "dec-"))
+        out = Path(path).with_name(Path(path).name.replace("sub-", "dec-").replace(".arrow", ".parquet"))
         decided.append(str(out))
         if not out.exists():
             pool.submit(T.decide.remote(stage_ref, path, str(out), clusters),
@@ -152,7 +152,7 @@ def run_global_step(
                "units_with_decisions": sum(p["units"] for p in published),
                "io": add_counts(counts, IO.take()), "seconds": clock.laps}
     write_json_atomic(folder / DONE, summary)
-    for path in folder.glob("sub-*.parquet"):  # the decide inputs are no longer needed
+    for path in folder.glob("sub-*.arrow"):  # the decide inputs are no longer needed
         os.unlink(path)
     return summary
 

@@ -1,16 +1,18 @@
 """The Ray tasks of the global step (see :mod:`engine.runner.global_step` for the design).
 
-Every task reads through :func:`~engine.runner.partition_files.read_parquet` and returns
+Every task reads through the counting helpers of :mod:`engine.runner.partition_files` and returns
 ``(result, io_counts)``, so that the driver can report the files and bytes the step touched.
 """
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import ray
 
@@ -19,15 +21,17 @@ from engine.runner.components import connected_components, owner
 from engine.runner.memory import release_unused_memory
 from engine.runner.partition_files import (
     count_write,
+    read_ipc,
     read_parquet,
     signature_file,
     sorted_by_unit,
     split_by_bucket,
     take_counts,
     units_in_range,
+    write_ipc_atomic,
     write_parquet_atomic,
 )
-from engine.runner.workdir import write_json_atomic
+from engine.runner.workdir import read_json, write_json_atomic
 
 
 def _many(values: list, parts: int):
@@ -40,7 +44,7 @@ def _refs(out, parts: int) -> list:
 
 
 def unit_decisions_file(folder: str | Path, unit: int) -> Path:
-    return Path(folder) / "units" / f"u{unit:06d}.parquet"
+    return Path(folder) / "units" / f"u{unit:06d}.arrow"
 
 
 def removed_keys(folders: list[str], unit: int) -> pa.Array | None:
@@ -49,7 +53,7 @@ def removed_keys(folders: list[str], unit: int) -> pa.Array | None:
     for folder in folders:
         path = unit_decisions_file(folder, unit)
         if path.exists():
-            table = read_parquet(path, columns=["key", "reason"])
+            table = read_ipc(path).select(["key", "reason"])
             keys.append(table.filter(pc.is_valid(table.column("reason"))).column("key").combine_chunks())
     keys = [k for k in keys if len(k)]
     return pa.concat_arrays(keys) if keys else None
@@ -66,32 +70,58 @@ def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, ta
     files = [(i, f) for i, f in files if f.exists()]
     total = sum(f.stat().st_size for _, f in files)
     subs = max(1, min(hi - lo, -(-total // target)))
-    writers: dict[int, tuple[pq.ParquetWriter, Path, Path]] = {}
+    subfiles = [_SubFile(Path(folder) / f"sub-{part:04d}-{s:04d}.arrow") for s in range(subs)]
     for unit, path in files:
-        table = read_parquet(path)
+        table = read_ipc(path)
         removed = removed_keys(list(removed_by), unit)
         if removed is not None:
             table = table.filter(pc.invert(pc.is_in(table.column("key"), value_set=removed)))
         sub = (table.column("bucket").to_numpy() - lo) * subs // max(1, hi - lo)
         for s in np.unique(sub).tolist():
-            rows = table.filter(pa.array(sub == s))
-            if s not in writers:
-                final = Path(folder) / f"sub-{part:04d}-{s:04d}.parquet"
-                tmp = final.with_name(f".{final.name}.tmp-{part}-{s}")
-                writers[s] = (pq.ParquetWriter(str(tmp), rows.schema), tmp, final)
-            writer = writers[s][0]
-            writer.write_table(rows if rows.schema.equals(writer.schema) else rows.cast(writer.schema))
+            subfiles[s].add(table.filter(pa.array(sub == s)))
         del table
-    out = []
-    for s in sorted(writers):
-        writer, tmp, final = writers[s]
-        writer.close()
-        count_write(tmp)
-        tmp.replace(final)
-        out.append(str(final))
+    out = [str(f.final) for f in subfiles if f.close()]
     write_json_atomic(Path(folder) / f"gather-{part:04d}.json", out)
     release_unused_memory()
     return out, take_counts()
+
+
+class _SubFile:
+    """A sub-range file being gathered: rows buffered up to :data:`FLUSH_BYTES`, then written as
+    one record batch (few large batches read faster than one per unit)."""
+
+    FLUSH_BYTES = 8 << 20
+
+    def __init__(self, final: Path):
+        self.final, self.tmp = final, final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+        self.writer, self.buffer, self.size = None, [], 0
+
+    def add(self, rows: pa.Table) -> None:
+        if self.buffer and not rows.schema.equals(self.buffer[0].schema):
+            rows = rows.cast(self.buffer[0].schema)
+        self.buffer.append(rows)
+        self.size += rows.nbytes
+        if self.size >= self.FLUSH_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if not self.buffer:
+            return
+        table = pa.concat_tables(self.buffer)
+        if self.writer is None:
+            self.writer = ipc.new_file(str(self.tmp), table.schema)
+        self.writer.write_table(table)
+        self.buffer, self.size = [], 0
+
+    def close(self) -> bool:
+        """Publish the file; False when no row came (no file)."""
+        self._flush()
+        if self.writer is None:
+            return False
+        self.writer.close()
+        count_write(self.tmp)
+        self.tmp.replace(self.final)
+        return True
 
 
 # decide ----------------------------------------------------------------------------------
@@ -130,7 +160,7 @@ def _unit_of_seq(rows: pa.Table, seqs: np.ndarray) -> np.ndarray:
 @ray.remote
 def decide(stage, path: str, out: str, clusters: bool):
     """Decide each bucket of one sub-range file; write its decisions (or edges and ends)."""
-    table = read_parquet(path)
+    table = read_ipc(path)
     table = table.sort_by([("bucket", "ascending"), (C.UNIT, "ascending"), (C.SEQ, "ascending")])
     buckets, parts, edges = [], [], []
     for bucket, rows in split_by_bucket(table):
@@ -214,17 +244,26 @@ def _decide_clusters(stage, out: str, *members: pa.Table):
     return decided.num_rows, take_counts()
 
 
+EDGES_PER_TASK = 2_000_000  # edges one components task holds (a few tens of MB)
+
+
 def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dict) -> list[str]:
     """Connected components over every decide task's edges, then one decision row per record
-    of every cluster, in ``clusters-QQQQ.parquet`` files. Returns those files."""
-    outs = [str(folder / f"clusters-{q:04d}.parquet") for q in range(parts)]
+    of every cluster, in ``clusters-QQQQ.parquet`` files. Returns those files. The tasks per
+    step grow with the edges (:data:`EDGES_PER_TASK`), up to ``parts``."""
     marker = folder / "clusters.json"
     if marker.exists():
-        return outs
+        return read_json(marker)
     edge_files = [str(_edge_file(d)) for d in decided]
+    edges = 0
+    for path in edge_files:
+        edges += pq.read_metadata(path).num_rows
+        counts["opens"] = counts.get("opens", 0) + 1  # the footer here, the whole file below
+    parts = max(1, min(parts, -(-edges // EDGES_PER_TASK)))
     for path in edge_files + decided:  # each read once, by the tasks below
         counts["opens"] = counts.get("opens", 0) + 1
         counts["bytes_read"] = counts.get("bytes_read", 0) + Path(path).stat().st_size
+    outs = [str(folder / f"clusters-{q:04d}.parquet") for q in range(parts)]
     labels = connected_components([_load_edges.remote(p) for p in edge_files], parts)
     ends = [_refs(_route_rows.options(num_returns=parts).remote(p, "seq", parts), parts) for p in decided]
     joined = [_refs(_join_labels.options(num_returns=parts).remote(parts, labels[q], *[row[q] for row in ends]),
@@ -256,7 +295,7 @@ def publish(stage, decided: list[str], r: int, ranges: int, unit_count: int, fol
         for lo, hi in zip(starts, np.r_[starts[1:], len(unit)], strict=True):
             own = table.slice(lo, hi - lo).drop_columns(internal(table))
             merged = with_reason(stage, own if clusters else stage.combine([own]))
-            write_parquet_atomic(merged, Path(folder) / "units" / f"u{int(unit[lo]):06d}.parquet")
+            write_ipc_atomic(merged, unit_decisions_file(folder, int(unit[lo])))
             rows += merged.num_rows
             written += 1
     write_json_atomic(Path(folder) / f"published-{r:04d}.json", {"rows": rows, "units": written})

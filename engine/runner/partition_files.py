@@ -6,7 +6,13 @@ unit and nothing else. Partition P holds
 the buckets ``[P * B // parts, (P + 1) * B // parts)`` of ``B`` buckets: contiguous ranges, so a
 partition's rows sorted by bucket are its buckets in order.
 
-Every open and every byte read goes through :func:`read_parquet`, which counts them in
+The files the step makes per unit (signature partitions, sub-ranges, per-unit decisions) are
+Arrow IPC files: measured on this machine, a 60-row file opens and reads in 0.03 ms as IPC
+against 0.8 ms as Parquet, and writes in 0.14 ms against 4.4 ms; with one file per unit and
+partition, that per-file cost is most of the step's time. They are internal and short-lived, so
+Parquet's compression and statistics buy nothing there.
+
+Every open and every byte read goes through :func:`read_parquet` or :func:`read_ipc`, which count them in
 :data:`IO` (per process: a Ray task returns its counts to the driver), so the benchmark reports
 what the code path really does instead of an estimate.
 """
@@ -21,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from engine import columns as C
@@ -73,6 +80,27 @@ def read_parquet(path: str | Path, **options) -> pa.Table:
     return pq.read_table(str(path), **options)
 
 
+def read_ipc(path: str | Path) -> pa.Table:
+    """An Arrow IPC file, counted like :func:`read_parquet`."""
+    IO.opens += 1
+    IO.bytes_read += os.path.getsize(path)
+    with pa.OSFile(str(path)) as f:
+        return ipc.open_file(f).read_all()
+
+
+def write_ipc(table: pa.Table, path: Path) -> None:
+    with ipc.new_file(str(path), table.schema) as writer:
+        writer.write_table(table)
+
+
+def write_ipc_atomic(table: pa.Table, path: Path) -> None:
+    """:func:`write_ipc` under a temporary name, renamed to ``path``."""
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
+    write_ipc(table, tmp)
+    count_write(tmp)
+    os.replace(tmp, path)
+
+
 def write_parquet_atomic(table: pa.Table, path: Path, **options) -> None:
     """Write ``table`` under a temporary name and rename it to ``path`` (a rerun overwrites)."""
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
@@ -96,7 +124,7 @@ def bucket_range(partition: int, buckets: int, partitions: int) -> range:
 
 def signature_file(folder: Path, partition: int, stage: int = 0) -> Path:
     """A unit's rows of ``partition`` for the ``stage``-th global stage its phase emits."""
-    return folder / f"{SIGNATURE_PREFIX}{stage}-{partition:04d}.parquet"
+    return folder / f"{SIGNATURE_PREFIX}{stage}-{partition:04d}.arrow"
 
 
 def write_partitioned(signatures: pa.Table, folder: Path, buckets: int, partitions: int,
@@ -115,7 +143,7 @@ def write_partitioned(signatures: pa.Table, folder: Path, buckets: int, partitio
     written = []
     for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
         p = int(part[lo])
-        pq.write_table(table.slice(lo, hi - lo), str(signature_file(folder, p, stage)))
+        write_ipc(table.slice(lo, hi - lo), signature_file(folder, p, stage))
         written.append(p)
     return written
 
@@ -127,7 +155,7 @@ def read_partition(unit_folders: list[str], partition: int, stage: int = 0) -> p
     for folder in unit_folders:
         path = signature_file(Path(folder), partition, stage)
         if path.exists():
-            tables.append(read_parquet(path))
+            tables.append(read_ipc(path))
     tables = [t for t in tables if t.num_rows]
     if not tables:
         return None
