@@ -152,7 +152,7 @@ def run_global_size(shape: str, n: int, args, old: bool = False) -> dict:
     data = Synthetic(shape, n)
     buckets = data.buckets
     stage = stage_for(shape, buckets)
-    parts = plan_partitions(stage)
+    parts = plan_partitions(stage, n)
     work = Path(tempfile.mkdtemp(prefix=f"scale-{shape}-", dir=args.tmp))
     try:
         files = write_units(data, work / "p0", args.unit_size, parts, old)

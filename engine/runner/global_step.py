@@ -3,9 +3,9 @@
 Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S sub-ranges):
 
 1. **Partitioned signatures.** A unit writes its signature rows cut into P bucket ranges, one
-   file per non-empty range (:mod:`engine.runner.partition_files`). P is a fixed number per run
-   (``GlobalStage.partitions``, default :data:`PARTITIONS`, at most B), chosen before any
-   signature is written and recorded with the phase.
+   file per non-empty range (:mod:`engine.runner.partition_files`). P is fixed per run before
+   any signature is written and recorded with the phase: ``GlobalStage.partitions``, else 16,
+   one per 10M records above 160M records, at most 256 and at most B (:func:`plan_partitions`).
 2. **Gather** (P Ray tasks). Task p reads range p's file of every unit (U opens each, U*P in
    all: linear in U for a fixed P) one at a time and streams the rows into S_p sub-range files
    of whole buckets, S_p planned from the files' sizes so that one sub-range is about
@@ -55,16 +55,20 @@ from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc
 from engine.runner.workdir import read_json, write_json_atomic
 from engine.stage import ClusterStage, GlobalStage
 
-PARTITIONS = 16
+PARTITIONS = 16  # the least number of bucket ranges
+RECORDS_PER_PARTITION = 10_000_000  # more ranges above 160M records, so that gather spreads out
+MAX_PARTITIONS = 256  # U * P files: the cap keeps them linear in the units
 SUBRANGE_BYTES = 64 << 20
 DONE = "_DONE.json"
 NO_DECISIONS = "no_decisions.parquet"
 
 
-def plan_partitions(stage: GlobalStage) -> int:
-    """Bucket ranges for this run: the stage's ``partitions``, else :data:`PARTITIONS`; never
-    more than its buckets."""
-    return max(1, min(stage.bucket_count, stage.partitions or PARTITIONS))
+def plan_partitions(stage: GlobalStage, records: int) -> int:
+    """Bucket ranges for a run over ``records``: the stage's ``partitions`` if set, else
+    :data:`PARTITIONS`, one per :data:`RECORDS_PER_PARTITION` above that, at most
+    :data:`MAX_PARTITIONS`; never more than the stage's buckets."""
+    planned = min(MAX_PARTITIONS, max(PARTITIONS, -(-records // RECORDS_PER_PARTITION)))
+    return max(1, min(stage.bucket_count, stage.partitions or planned))
 
 
 @dataclass

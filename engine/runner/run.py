@@ -51,7 +51,7 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
             stage.plan_buckets(records)
     phases = plan_phases(job.stages)
     for phase in phases:
-        phase.partitions = [plan_partitions(stage) for stage in phase.emits]
+        phase.partitions = [plan_partitions(stage, records) for stage in phase.emits]
     order, ranges = stage_order(job.stages), score_ranges(job.stages)
     notes = list(job.notes) + _source_notes(work)
     for note in notes:

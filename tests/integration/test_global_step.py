@@ -98,3 +98,30 @@ def test_killed_inside_the_global_step_resumes_to_the_same_bytes(tmp_path, ray_l
     run_job(dedup_job(inputs, str(out), 16, 5), workers=2)
     assert digests(out) == digests(tmp_path / "whole")
     assert not [p for p in out.rglob("*") if ".tmp-" in p.name or p.name == "_work"]
+
+
+def test_an_exact_duplicate_never_keeps_a_near_duplicate_cluster(tmp_path, ray_local):
+    """With keep='longest', a later exact copy with a longer caption would be the near-duplicate
+    keeper if the near step saw it: then its original would go as a near duplicate of it and the
+    copy as an exact duplicate of the original, and neither would be kept. The near step shares
+    the exact step's pass but leaves out what the exact step removed."""
+    records = [r for r in make_records(60, seed=3) if r.kind == "good"][:30]
+    for i, r in enumerate(records):
+        records[i] = dataclasses.replace(r, caption=" ".join(f"c{i}w{j}" for j in range(12)))
+    records[25] = dataclasses.replace(records[25], image=records[2].image,
+                                      caption=records[2].caption + " and a much longer caption than before")
+    write_parquet_corpus(records, tmp_path / "in", rows_per_file=30)
+    exact = ExactDuplicates()
+    near = NearDuplicates(text_column="caption", threshold=0.5, image=True, keep="longest")
+    job = Job(name="keeper-test", source=open_source([str(tmp_path / "in")]),
+              stages=[ProbeImage(shard_format="jpeg"), exact, near],
+              sink=WebDatasetSink(samples_per_shard=50), out=str(tmp_path / "out"), unit_size=10)
+    run_job(job, workers=2)
+    table = rejects(tmp_path / "out")
+    rows = list(zip(table["key"].to_pylist(), table["reason"].to_pylist(), table["dup_of"].to_pylist(),
+                    table["seq"].to_pylist(), strict=True))
+    copy = [r for r in rows if r[3] == 25]
+    assert [(r[1], r[3]) for r in copy] == [("duplicate", 25)]
+    original = copy[0][2]
+    assert original not in [r[0] for r in rows]  # the original is kept
+    assert not [r for r in rows if r[1] == "near_duplicate"]
