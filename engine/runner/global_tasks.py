@@ -259,6 +259,9 @@ def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dic
     for path in edge_files:
         edges += pq.read_metadata(path).num_rows
         counts["opens"] = counts.get("opens", 0) + 1  # the footer here, the whole file below
+    if not edges:  # no duplicate anywhere: no cluster, no decision
+        write_json_atomic(marker, [])
+        return []
     parts = max(1, min(parts, -(-edges // EDGES_PER_TASK)))
     for path in edge_files + decided:  # each read once, by the tasks below
         counts["opens"] = counts.get("opens", 0) + 1
