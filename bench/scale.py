@@ -5,7 +5,7 @@ signatures. For each size N it writes, untimed, the per-unit partitioned signatu
 phase would write (``--unit-size`` records per unit) for N records of one shape:
 
 - ``exact``: ExactDuplicates rows (key, 64-hex value, bucket); 10% of the records repeat an
-  earlier record's value. 16 buckets, as the stage plans them.
+  earlier record's value. At least 16 buckets, one per 100,000 records, as the stage plans them.
 - ``near``: NearDuplicates rows, one text band row per record (key, band, band_hash, a 512-byte
   MinHash payload, pri); 5% of the records copy an earlier record's band (chains included), so
   the step finds edges and joins them into clusters. One bucket per 5,000 records, as planned.
@@ -44,11 +44,13 @@ import pyarrow.parquet as pq
 from bench.common import PeakRss
 
 RECORDS_PER_NEAR_BUCKET = 5000
+RECORDS_PER_EXACT_BUCKET = 100_000
 
 
 def buckets_for(shape: str, n: int) -> int:
-    """Buckets as the stages plan them: 16 for exact, one per 5,000 records for near."""
-    return 16 if shape == "exact" else max(16, -(-n // RECORDS_PER_NEAR_BUCKET))
+    """Buckets as the stages plan them: at least 16, one per 100,000 records (exact) or per
+    5,000 records (near)."""
+    return max(16, -(-n // (RECORDS_PER_EXACT_BUCKET if shape == "exact" else RECORDS_PER_NEAR_BUCKET)))
 
 
 class Synthetic:
