@@ -9,7 +9,9 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
 2. **Gather** (P Ray tasks). Task p reads range p's file of every unit (U opens each, U*P in
    all: linear in U for a fixed P) one at a time and streams the rows into S_p sub-range files
    of whole buckets, S_p planned from the files' sizes so that one sub-range is about
-   :data:`SUBRANGE_BYTES`. Memory: one unit's file. Bytes read: each signature byte once.
+   :data:`SUBRANGE_BYTES`. Memory: one unit's file. Bytes read: each signature byte once. A
+   partition that fits in one sub-range is decided right there (step 3 in the same task),
+   which saves writing and reading its bytes again.
 3. **Decide** (S Ray tasks, S = N bytes / SUBRANGE_BYTES). Each reads one sub-range file,
    sorts it by (bucket, unit, seq) and runs ``decide`` bucket by bucket. Plain stages' decision
    rows are sent to the unit(s) holding their key (a join with the bucket's own rows) and
@@ -25,11 +27,12 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
    file per unit that has decisions: ``units/uNNNNNN.arrow``. The next phase's unit reads its
    own file (or finds none): no broadcast, no ``ray.put`` of the decisions.
 
-Costs: opens U*P + 2S + R*(S or P) + U; bytes read about 2x the signature bytes plus the
-decisions twice; task memory bounded by SUBRANGE_BYTES (decide), one unit file (gather), the
-edges / P (components); the driver holds object references and counts only. Decisions depend
-on neither B, P, S nor the number of workers: buckets are decided whole, rows keep input order,
-keepers are chosen by (priority, seq) and labels are smallest seqs.
+Costs: opens U*P + 2S + R*(S or P) + U; bytes read: the signature bytes once (twice where a
+partition is spilled into sub-ranges) and the decisions twice; task memory bounded by
+SUBRANGE_BYTES (decide), one unit file (gather), the edges / P (components); the driver holds
+object references and counts only. Decisions depend on neither B, P, S nor the number of
+workers: buckets are decided whole, rows keep input order, keepers are chosen by (priority,
+seq) and labels are smallest seqs.
 
 Resume: every gather, decide, cluster and publish output is a file published by rename with a
 marker; a restarted driver skips what exists. The components rerun as a whole (their inputs,
@@ -58,7 +61,7 @@ from engine.stage import ClusterStage, GlobalStage
 PARTITIONS = 16  # the least number of bucket ranges
 RECORDS_PER_PARTITION = 10_000_000  # more ranges above 160M records, so that gather spreads out
 MAX_PARTITIONS = 256  # U * P files: the cap keeps them linear in the units
-SUBRANGE_BYTES = 64 << 20
+SUBRANGE_BYTES = 512 << 20  # a decide task's input; a partition up to this is decided as gathered
 DONE = "_DONE.json"
 NO_DECISIONS = "no_decisions.parquet"
 
@@ -107,6 +110,7 @@ def run_global_step(
     if (folder / DONE).exists():
         return read_json(folder / DONE)
     stage, parts = inputs.stage, inputs.partitions
+    clusters = isinstance(stage, ClusterStage)
     counts: dict = {}
     clock = _Clock()
     stage_ref = ray.put(stage)
@@ -120,16 +124,16 @@ def run_global_step(
         else:
             buckets = bucket_range(p, stage.bucket_count, parts)
             pool.submit(T.gather.remote(inputs.unit_folders, p, buckets.start, buckets.stop, str(folder),
-                                        SUBRANGE_BYTES, inputs.stage_index, tuple(inputs.removed_by)),
-                        lambda out, p=p: gathered.__setitem__(p, out))
+                                        SUBRANGE_BYTES, inputs.stage_index, tuple(inputs.removed_by),
+                                        stage_ref, clusters),
+                        lambda out, p=p: (gathered.__setitem__(p, out[0]), [on_bucket(b) for b in out[1]]))
     pool.drain()
     clock.lap("gather")
     # 3. decide: one task per sub-range
     subranges = [path for p in range(parts) for path in gathered[p]]
-    clusters = isinstance(stage, ClusterStage)
     decided = []
     for path in subranges:
-        out = Path(path).with_name(Path(path).name.replace("sub-", "dec-").replace(".arrow", ".parquet"))
+        out = T.decided_file(path)
         decided.append(str(out))
         if not out.exists():
             pool.submit(T.decide.remote(stage_ref, path, str(out), clusters),

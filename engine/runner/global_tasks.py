@@ -62,28 +62,48 @@ def removed_keys(folders: list[str], unit: int) -> pa.Array | None:
 # gather ----------------------------------------------------------------------------------
 @ray.remote
 def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, target: int,
-           stage: int = 0, removed_by: tuple[str, ...] = ()):
+           stage_index: int = 0, removed_by: tuple[str, ...] = (), stage=None, clusters: bool = False):
     """Stream partition ``part``'s file of every unit into sub-range files of whole buckets,
     leaving out the records that the earlier global steps of the same phase (``removed_by``)
-    reject, so that this step decides as if it ran after them."""
-    files = [(i, signature_file(Path(u), part, stage)) for i, u in enumerate(unit_folders)]
+    reject, so that this step decides as if it ran after them. A partition that fits in one
+    sub-range (``target`` bytes) is decided here, from memory, without the detour through a
+    file. Returns the sub-range files (decided or to decide) and the buckets decided here."""
+    files = [(i, signature_file(Path(u), part, stage_index)) for i, u in enumerate(unit_folders)]
     files = [(i, f) for i, f in files if f.exists()]
     total = sum(f.stat().st_size for _, f in files)
     subs = max(1, min(hi - lo, -(-total // target)))
-    subfiles = [_SubFile(Path(folder) / f"sub-{part:04d}-{s:04d}.arrow") for s in range(subs)]
+    names = [Path(folder) / f"sub-{part:04d}-{s:04d}.arrow" for s in range(subs)]
+    subfiles = [_SubFile(name) for name in names]
+    inline: list[pa.Table] = []
     for unit, path in files:
         table = read_ipc(path)
         removed = removed_keys(list(removed_by), unit)
         if removed is not None:
             table = table.filter(pc.invert(pc.is_in(table.column("key"), value_set=removed)))
+        if subs == 1 and stage is not None:
+            inline.append(table)
+            continue
         sub = (table.column("bucket").to_numpy() - lo) * subs // max(1, hi - lo)
         for s in np.unique(sub).tolist():
             subfiles[s].add(table.filter(pa.array(sub == s)))
         del table
-    out = [str(f.final) for f in subfiles if f.close()]
+    buckets: list[int] = []
+    if inline:
+        table = pa.concat_tables(inline, promote_options="permissive")
+        del inline
+        buckets = decide_table(stage, table, decided_file(names[0]), clusters)
+        out = [str(names[0])]
+    else:
+        out = [str(f.final) for f in subfiles if f.close()]
     write_json_atomic(Path(folder) / f"gather-{part:04d}.json", out)
     release_unused_memory()
-    return out, take_counts()
+    return (out, buckets), take_counts()
+
+
+def decided_file(sub: str | Path) -> Path:
+    """Where the decisions of a sub-range go."""
+    path = Path(sub)
+    return path.with_name(path.name.replace("sub-", "dec-").replace(".arrow", ".parquet"))
 
 
 class _SubFile:
@@ -160,7 +180,13 @@ def _unit_of_seq(rows: pa.Table, seqs: np.ndarray) -> np.ndarray:
 @ray.remote
 def decide(stage, path: str, out: str, clusters: bool):
     """Decide each bucket of one sub-range file; write its decisions (or edges and ends)."""
-    table = read_ipc(path)
+    buckets = decide_table(stage, read_ipc(path), Path(out), clusters)
+    return buckets, take_counts()
+
+
+def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]:
+    """Decide each bucket of ``table``; write the decisions (or edges and ends) to ``out``.
+    Returns the buckets decided."""
     table = table.sort_by([("bucket", "ascending"), (C.UNIT, "ascending"), (C.SEQ, "ascending")])
     buckets, parts, edges = [], [], []
     for bucket, rows in split_by_bucket(table):
@@ -187,9 +213,9 @@ def decide(stage, path: str, out: str, clusters: bool):
         result = pa.concat_tables(parts, promote_options="permissive") if parts else _empty_rows()
     else:
         result = sorted_by_unit(pa.concat_tables(parts, promote_options="permissive")) if parts else _empty_rows()
-    write_parquet_atomic(result, Path(out), row_group_size=65536)
+    write_parquet_atomic(result, out, row_group_size=65536)
     release_unused_memory()
-    return buckets, take_counts()
+    return buckets
 
 
 def _edge_file(decided: str | Path) -> Path:
