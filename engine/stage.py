@@ -142,13 +142,19 @@ class GlobalStage(Stage):
     runs on each batch and returns one or more small rows per record (the runner adds ``key``,
     ``_unit`` and ``_seq``) with an integer ``bucket`` column in ``[0, bucket_count)``; rows that must
     be compared with each other must share a bucket. Then ``decide`` runs once per bucket, in
-    parallel, and ``combine`` once over all the buckets' outputs. The result has one row per record
-    to reject (``key``, ``reason``, optional ``dup_of``, ``score``, ``threshold``, ``detail``) and
-    may carry rows with a null ``reason`` to add columns to kept records (a cluster id, say): any
-    column beyond those is joined onto the records in the second phase.
+    parallel, on that bucket's rows sorted by ``(_unit, _seq)``. Its rows name records by ``key``
+    (each must be a key of the bucket's rows); the runner sends each row to the unit(s) holding
+    that key, and ``combine`` merges, once per unit, the rows about that unit's records (in
+    bucket order). The result has one row per record to reject (``key``, ``reason``, optional
+    ``dup_of``, ``score``, ``threshold``, ``detail``) and may carry rows with a null ``reason`` to
+    add columns to kept records (a cluster id, say): any column beyond those whose name does not
+    start with ``_`` is joined onto the records in the second phase.
     """
 
     buckets: int = 16
+    # Bucket ranges the signatures are cut into when written (None: the runner's default). The
+    # decisions do not depend on it; tests set it to show that.
+    partitions: int | None = None
     # Records per bucket the stage aims for, or None for exactly ``buckets`` buckets. A bucket is
     # decided in one task's memory, so a stage whose signatures are large (near-duplicates) sets
     # this, and its bucket count grows with the run instead of its buckets.
@@ -177,11 +183,31 @@ class GlobalStage(Stage):
         raise NotImplementedError
 
     def combine(self, decisions: list[pa.Table]) -> pa.Table:
-        """Merge the buckets' decisions; the default concatenates them."""
+        """Merge the decision rows about one unit's records (or, for ``loomery dedup``, about
+        every record); the default concatenates them."""
         tables = [t for t in decisions if t.num_rows]
         if not tables:
             return decisions[0] if decisions else pa.table({"key": pa.array([], pa.string())})
         return pa.concat_tables(tables, promote_options="default")
+
+
+class ClusterStage(GlobalStage):
+    """A global stage whose ``decide`` finds pairs of duplicate records (edges), and whose
+    decisions come from the connected components of all the edges of the run: one keeper per
+    component. The runner finds the components without gathering the edges anywhere.
+
+    ``decide`` returns edges with int64 ``seq`` and ``other_seq`` (the two records' ``_seq``);
+    ``endpoints`` turns edges into one row per end (``seq``, ``key`` and whatever
+    ``cluster_decisions`` needs); ``cluster_decisions`` gets the end rows of whole components,
+    with ``cluster`` (the component's smallest ``seq``) and ``_unit`` added, sorted by
+    ``(cluster, seq)``, and returns one decision row per record, carrying ``_unit`` and ``_seq``.
+    """
+
+    def endpoints(self, edges: pa.Table) -> pa.Table:
+        raise NotImplementedError
+
+    def cluster_decisions(self, members: pa.Table) -> pa.Table:
+        raise NotImplementedError
 
 
 def set_columns(table: pa.Table, new: dict[str, pa.Array | pa.ChunkedArray]) -> pa.Table:

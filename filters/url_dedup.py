@@ -23,11 +23,14 @@ COPIES = "url_copies"
 
 
 class DuplicateUrls(GlobalStage):
-    """Global step: for each key held by more than one record, the ``_seq`` of the first."""
+    """Global step: for each key held by more than one record, the ``_seq`` of the first.
+    ``buckets`` is the least number of buckets; the runner plans one per ``records_per_bucket``
+    records above that."""
 
-    def __init__(self, *, buckets: int = 16, **kw):
+    def __init__(self, *, buckets: int = 16, records_per_bucket: int | None = 100_000, **kw):
         super().__init__(**kw)
         self.buckets = buckets
+        self.records_per_bucket = records_per_bucket
 
     def signature(self, batch: pa.Table) -> pa.Table:
         keys = batch.column("key").to_pylist()

@@ -15,11 +15,10 @@ from engine.runner.cluster import ray_session
 from engine.runner.execute import run_phase
 from engine.runner.failpoints import failpoint
 from engine.runner.finalize import finalize
-from engine.runner.global_step import run_global_stage
+from engine.runner.global_step import StepInputs, plan_partitions, read_no_decisions, run_global_step
 from engine.runner.hostgate import job_host_gate
 from engine.runner.phases import plan_phases, score_ranges, stage_order
 from engine.runner.progress import PhaseProgress as _Progress
-from engine.runner.unit_io import SIGNATURES
 from engine.runner.workdir import WorkDir, read_json, write_json_atomic
 from engine.sources.base import Unit
 from engine.stage import GlobalStage
@@ -55,6 +54,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
         if isinstance(stage, GlobalStage):
             stage.plan_buckets(records)
     phases = plan_phases(job.stages)
+    for phase in phases:
+        phase.partitions = [plan_partitions(stage, records) for stage in phase.emits]
     order, ranges = stage_order(job.stages), score_ranges(job.stages)
     notes = list(job.notes) + _source_notes(work)
     for note in notes:
@@ -62,7 +63,7 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
     phase_records = []
     with ray_session(address, workers), \
             job_host_gate(job.stages, ray.cluster_resources().get("CPU", 1.0)) as gate:
-        decisions_ref = None
+        no_decisions = None
         for phase in phases:
             pending = [u for u in units if not work.is_done(phase.index, u.index)]
             label = f"phase {phase.index + 1}/{len(phases)}"
@@ -71,25 +72,38 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
             progress = _Progress(label, len(units), len(units) - len(pending),
                                  {u.index: u.size for u in pending})
             run_phase(phase, pending, source=job.source, sink=job.sink, out=str(out), order=order,
-                      ranges=ranges, decisions=decisions_ref, workers=workers, gate=gate,
+                      ranges=ranges, decisions=no_decisions, workers=workers, gate=gate,
                       on_unit=progress)
-            phase_records.append({"index": phase.index, "units": len(units),
-                                  "stages": [s.name for s in phase.stages],
-                                  "applies": phase.applies.name if phase.applies else None,
-                                  "emits": phase.emits.name if phase.emits else None,
-                                  "buckets": phase.emits.bucket_count if phase.emits else None})
-            if phase.emits is not None:
-                files = [str(work.unit(phase.index, u.index) / SIGNATURES) for u in units]
-                log.info("global step: %s over %d buckets", phase.emits.name, phase.emits.bucket_count)
-                decisions = run_global_stage(phase.emits, files, work.global_dir(phase.index),
-                                             max_in_flight=max(2, workers or 4),
-                                             on_bucket=lambda b: failpoint("global_bucket"))
-                decisions_ref = ray.put(decisions)
+            phase_records.append(_phase_record(phase, len(units)))
+            no_decisions = []
+            for g, (stage, parts) in enumerate(zip(phase.emits, phase.partitions, strict=True)):
+                log.info("global step: %s over %d buckets in %d partitions", stage.name,
+                         stage.bucket_count, parts)
+                step = StepInputs(stage, [str(work.unit(phase.index, u.index)) for u in units], parts,
+                                  work.global_dir(phase.index, g), stage_index=g,
+                                  removed_by=tuple(str(work.global_dir(phase.index, e)) for e in range(g)))
+                run_global_step(step, max_in_flight=max(2, workers or 4),
+                                on_bucket=lambda b: failpoint("global_bucket"),
+                                on_publish=lambda r: failpoint("global_publish"))
+                no_decisions.append(read_no_decisions(step.folder))
     models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
     manifest = finalize(work, units, phases[-1].index, record, models, phase_records, notes)
     log.info("done: %d inputs, %d kept, %d rejected -> %s", manifest["totals"]["inputs"],
              manifest["totals"]["kept"], manifest["totals"]["rejected"], out)
     return manifest
+
+
+def _phase_record(phase, units: int) -> dict[str, Any]:
+    """A phase in the manifest. ``emits``/``applies`` name its global stages (joined by ``+``
+    when consecutive global stages share the phase); ``global_steps`` holds each one's plan."""
+    steps = [{"stage": s.name, "buckets": s.bucket_count, "partitions": p}
+             for s, p in zip(phase.emits, phase.partitions, strict=True)]
+    buckets = [s["buckets"] for s in steps]
+    return {"index": phase.index, "units": units, "stages": [s.name for s in phase.stages],
+            "applies": "+".join(s.name for s in phase.applies) or None,
+            "emits": "+".join(s.name for s in phase.emits) or None,
+            "buckets": (buckets[0] if len(buckets) == 1 else buckets) or None,
+            "global_steps": steps}
 
 
 def _source_notes(work: WorkDir) -> list[str]:

@@ -10,7 +10,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine import columns as C
+from engine.runner.global_step import read_unit_decisions
 from engine.runner.memory import release_unused_memory
+from engine.runner.partition_files import write_partitioned
 from engine.runner.phases import Phase
 from engine.runner.stats import unit_stats
 from engine.runner.unit_ops import alive_mask, apply_decisions, prepare
@@ -22,26 +24,26 @@ from schemas import REJECT_SCHEMA, validate_table
 from schemas.validate import SchemaError
 
 RECORDS = "records.parquet"
-SIGNATURES = "signatures.parquet"
 REJECTS = "rejects.parquet"
 
 
 class ReadUnit:
-    """Ray Data function: a one-row batch naming a unit -> that unit's records."""
+    """Ray Data function: a one-row batch naming a unit -> that unit's records, with the
+    decisions of the global stage the phase applies (read from the unit's own file)."""
 
-    def __init__(self, phase: Phase, source: Source, units: dict[int, Unit], out: str, decisions):
+    def __init__(self, phase: Phase, source: Source, units: dict[int, Unit], out: str,
+                 no_decisions: list[pa.Table] | None = None):
         self.phase, self.source, self.units, self.out = phase, source, units, out
-        self.decisions = decisions  # an object ref to the applied global stage's decisions
+        self.no_decisions = no_decisions  # per applied stage: what a unit without decisions applies
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         unit = self.units[batch.column("unit")[0].as_py()]
         if self.phase.index == 0:
             return prepare(self.source.read(unit), unit)
         table = pq.read_table(WorkDir(self.out).unit(self.phase.index - 1, unit.index) / RECORDS)
-        if self.phase.applies is not None:
-            import ray  # the runner's side of the contract: stages themselves never import Ray
-
-            table = apply_decisions(self.phase.applies, table, ray.get(self.decisions))
+        for g, stage in enumerate(self.phase.applies):  # in chain order
+            decisions = read_unit_decisions(WorkDir(self.out).global_dir(self.phase.index - 1, g), unit.index)
+            table = apply_decisions(stage, table, self.no_decisions[g] if decisions is None else decisions)
         return table
 
 
@@ -69,15 +71,17 @@ class WriteUnit:
 
 
 def write_staging(table: pa.Table, folder: Path, phase: Phase) -> dict[str, Any]:
-    """End of a non-final phase: keep every row for the next phase, and the global stage's
-    signatures of the alive rows, sorted by bucket so that each bucket reads only its rows."""
-    stage = phase.emits
+    """End of a non-final phase: keep every row for the next phase, and each emitted global
+    stage's signatures of the alive rows, one file per bucket range (partition), so that the
+    global step's task for a range reads only its rows."""
     alive = table.filter(alive_mask(table))
-    signatures = signatures_of(stage, alive)
     write_parquet(table, str(folder / RECORDS))
-    pq.write_table(signatures.sort_by([("bucket", "ascending"), (C.SEQ, "ascending")]),
-                   str(folder / SIGNATURES), row_group_size=max(1, signatures.num_rows // stage.bucket_count + 1))
-    return {"rows": table.num_rows, "alive": alive.num_rows, "signatures": signatures.num_rows}
+    info: dict[str, Any] = {"rows": table.num_rows, "alive": alive.num_rows, "signatures": [], "partitions": []}
+    for g, (stage, parts) in enumerate(zip(phase.emits, phase.partitions, strict=True)):
+        signatures = signatures_of(stage, alive)
+        info["partitions"].append(write_partitioned(signatures, folder, stage.bucket_count, parts, g))
+        info["signatures"].append(signatures.num_rows)
+    return info
 
 
 def signatures_of(stage, alive: pa.Table) -> pa.Table:

@@ -2,7 +2,7 @@
 
 Layout under ``OUT/_work``: ``job.json`` (the job's fingerprint), ``p{P}/u{UNIT}/`` (a unit's
 finished outputs for phase P, with ``_DONE.json`` inside: a unit folder exists only complete),
-``g{P}/`` (a global stage's bucket decisions and combined decisions), ``finalize.json``.
+``g{P}/``, ``g{P}.{S}/`` (the global step of the first, the S-th global stage phase P emits), ``finalize.json``.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ class WorkDir:
     def unit(self, p: int, unit: int) -> Path:
         return self.phase(p) / f"u{unit:06d}"
 
-    def global_dir(self, p: int) -> Path:
-        return self.root / f"g{p}"
+    def global_dir(self, p: int, stage: int = 0) -> Path:
+        """The work of the ``stage``-th global stage emitted by phase ``p``."""
+        return self.root / (f"g{p}" if stage == 0 else f"g{p}.{stage}")
 
     def is_done(self, p: int, unit: int) -> bool:
         return (self.unit(p, unit) / DONE).exists()

@@ -1,9 +1,10 @@
 """Global dedup stages for jobs: one duplicate graph across captions, images and embeddings.
 
 ``NearDuplicates`` emits band rows for each signal (see :mod:`filters.dedup.signals`) in
-``signature``; ``decide`` finds and verifies candidate pairs inside one bucket; ``combine``
-joins every signal's edges into one graph on the driver (memory proportional to the edges) and
-keeps one record per connected component. Rejected records carry ``dup_of`` (their keeper's key)
+``signature``; ``decide`` finds and verifies candidate pairs inside one bucket; the runner joins
+every signal's edges into one graph (connected components as Ray tasks, nothing gathered on the
+driver) and ``cluster_decisions`` keeps one record per component. ``combine`` does the same in
+one process, for tests and small graphs. Rejected records carry ``dup_of`` (their keeper's key)
 and ``dup_cluster``; keepers of a cluster get ``dup_cluster`` too (rows with a null reason).
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engine import columns as C
-from engine.stage import GlobalStage, Resources
+from engine.stage import ClusterStage, Resources
 from filters.dedup.graph import KEEP_POLICIES, cluster_nodes
 from filters.dedup.lsh import bucket_of
 from filters.dedup.minhash import sha1_hash32_many
@@ -68,7 +70,7 @@ class UrlSetSignal:
         return np.ones(len(similarity), bool)
 
 
-class NearDuplicates(GlobalStage):
+class NearDuplicates(ClusterStage):
     """Near-duplicate records by caption MinHash, image pHash and (optionally) embeddings, in
     one graph with one keeper per cluster.
 
@@ -245,6 +247,21 @@ class NearDuplicates(GlobalStage):
             )
         return pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
 
+    def endpoints(self, edges: pa.Table) -> pa.Table:
+        """Two rows per edge, one per record: ``seq``, ``key``, ``pri``, ``signal``, ``similarity``."""
+        return pa.table({
+            "seq": pa.concat_arrays([edges["seq"].combine_chunks(), edges["other_seq"].combine_chunks()]),
+            "key": pa.concat_arrays([edges["key"].combine_chunks(), edges["other"].combine_chunks()]),
+            "pri": pa.concat_arrays([edges["pri"].combine_chunks(), edges["other_pri"].combine_chunks()]),
+            "signal": pa.concat_arrays([edges["signal"].combine_chunks()] * 2),
+            "similarity": pa.concat_arrays([edges["similarity"].combine_chunks()] * 2),
+        })
+
+    def cluster_decisions(self, members: pa.Table) -> pa.Table:
+        """The same rows as :func:`clusters_to_decisions`, for whole clusters' end rows (sorted
+        by cluster, seq), with ``_unit`` and ``_seq``: the runner's distributed path."""
+        return cluster_rows_to_decisions(members, self._signals)
+
     def combine(self, decisions: list[pa.Table]) -> pa.Table:
         """One graph over every bucket's edges: rejects with ``dup_of`` and ``dup_cluster``,
         plus keeper rows (null reason) carrying ``dup_cluster``."""
@@ -303,6 +320,57 @@ def clusters_to_decisions(edges: pa.Table, signals: dict) -> pa.Table:
             "dup_cluster_size": pa.array(sizes, pa.int64()),
         }
     )
+
+
+def cluster_rows_to_decisions(members: pa.Table, signals: dict) -> pa.Table:
+    """Decision rows from the end rows of whole clusters (columns cluster, seq, key, pri,
+    signal, similarity, _unit; sorted by cluster then seq): per cluster the keeper is the
+    smallest (pri, seq), as in :func:`clusters_to_decisions`."""
+    cluster = members["cluster"].to_numpy()
+    seq = members["seq"].to_numpy()
+    node = np.flatnonzero(np.r_[True, (cluster[1:] != cluster[:-1]) | (seq[1:] != seq[:-1])])
+    sim = members["similarity"].to_numpy(zero_copy_only=False).astype(np.float64)
+    best = np.fmax.reduceat(sim, node) if len(node) else sim
+    n_cluster, n_seq = cluster[node], seq[node]
+    n_pri = members["pri"].to_numpy()[node]
+    keys = members["key"].combine_chunks().take(pa.array(node))
+    first = np.flatnonzero(np.r_[True, n_cluster[1:] != n_cluster[:-1]])
+    group = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(node)]))
+    sizes = np.diff(np.r_[first, len(node)])[group]
+    order = np.lexsort((n_seq, n_pri, n_cluster))  # per cluster: smallest (pri, seq) first
+    keeper_of_group = order[first]
+    keeper = keeper_of_group[group]
+    dup = keeper != np.arange(len(node))
+    keeper_keys = keys.take(pa.array(keeper))
+    # Signals that joined each cluster (every edge's ends are in its cluster's rows).
+    names = members["signal"].to_numpy(zero_copy_only=False)
+    via: dict[int, set] = {}
+    for c, name in zip(cluster.tolist(), names, strict=True):
+        via.setdefault(c, set()).add(str(name))
+    thresholds = {name: float(getattr(sig, "threshold", np.nan)) for name, sig in signals.items()}
+    joined = {c: "+".join(sorted(v)) for c, v in via.items()}
+    first_signal = {c: sorted(v)[0] for c, v in via.items()}
+    clusters = n_cluster.tolist()
+    dup_list = dup.tolist()
+    return pa.table({
+        "key": keys,
+        "reason": pa.array([REASON if d else None for d in dup_list], pa.string()),
+        "dup_of": _where(dup, keeper_keys),
+        "score": pa.array(best, pa.float64(), mask=~dup),
+        "threshold": pa.array([thresholds.get(first_signal[c]) if d else None
+                               for c, d in zip(clusters, dup_list, strict=True)], pa.float64()),
+        "detail": pa.array([f"cluster of {s} via {joined[c]}" if d else None
+                            for s, c, d in zip(sizes.tolist(), clusters, dup_list, strict=True)], pa.string()),
+        "dup_cluster": keeper_keys,
+        "dup_cluster_size": pa.array(sizes, pa.int64()),
+        C.UNIT: members[C.UNIT].combine_chunks().take(pa.array(node)),
+        C.SEQ: pa.array(n_seq, pa.int64()),
+    })
+
+
+def _where(mask: np.ndarray, values: pa.Array) -> pa.Array:
+    """``values`` where ``mask``, null elsewhere."""
+    return pc.if_else(pa.array(mask), values, pa.scalar(None, values.type))
 
 
 def _payload_matrix(column: pa.ChunkedArray) -> np.ndarray:
