@@ -3,9 +3,10 @@ the dataset card.
 
 Kept records are counted by ``license`` (``none`` where no statement was found) and by
 ``ai_generated`` (true/false/unknown): pairs from the ``license``/``ai_generated`` columns of
-each shard's Parquet sidecar, documents from ``metadata.rights`` and, per image, from
-``metadata.image_info[i].rights``. Rights rejections are summed over the stages' reasons, and
-for documents over the images removed from kept documents. Cost: one or two columns read per
+each shard's Parquet sidecar, documents from ``general_metadata.rights`` and, per image, from
+the ``rights`` of each position's object in ``metadata`` (the OBELICS form). Rights rejections
+are summed over the stages' reasons, and for documents over the images removed from kept
+documents. Cost: one or two columns read per
 shard, one shard at a time; memory grows with the number of distinct licences, not records.
 """
 
@@ -43,14 +44,16 @@ def rights_summary(out_dir: str | Path) -> dict:
             licenses.update(x or "none" for x in table.column("license").to_pylist())
             if "ai_generated" in cols:
                 ai.update(_flag(x) for x in table.column("ai_generated").to_pylist())
-        elif "metadata" in names:
-            for text in pq.read_table(path, columns=["metadata"]).column("metadata").to_pylist():
-                meta = json.loads(text or "{}")
+        elif "general_metadata" in names:  # documents, OBELICS form
+            table = pq.read_table(path, columns=["general_metadata", "metadata"])
+            for general, positions in zip(table.column("general_metadata").to_pylist(),
+                                          table.column("metadata").to_pylist(), strict=True):
+                meta = json.loads(general or "{}")
                 if "rights" not in meta:
                     continue
                 licenses[(meta.get("rights") or {}).get("license") or "none"] += 1
-                for info in meta.get("image_info") or []:
-                    rights = (info or {}).get("rights")
+                for entry in json.loads(positions or "[]"):
+                    rights = (entry or {}).get("rights")
                     if rights is not None:
                         image_licenses[rights.get("license") or "none"] += 1
                         ai[_flag(rights.get("ai_generated"))] += 1

@@ -112,18 +112,18 @@ def test_docs_job_rights(ray_local, tmp_path):
                     assert b"Jane Owner" not in data and b"SN-0042-XYZ" not in data
     assert set(docs) == {"licensed", "jsonld"}, rejects
     licensed = docs["licensed"]
-    metadata = licensed["metadata"]
-    rights = metadata["rights"]
+    general = json.loads(licensed["general_metadata"])  # OBELICS: our document metadata beside its keys
+    positions = json.loads(licensed["metadata"])  # OBELICS: one object per image position
+    rights = general["rights"]
     assert rights["license"] == "cc-by-sa-4.0" and rights["tdm_reserved"] is False
     assert "meta tdm-reservation: 0" in rights["tdm"] and "tdmrep.json '/*': 0" in rights["tdm"]
-    kept = {url.rsplit("/", 1)[1]: info["rights"]
-            for url, info in zip(licensed["image_urls"], metadata["image_info"], strict=True) if url}
+    kept = {entry["src"].rsplit("/", 1)[1]: entry["rights"] for entry in positions if entry}
     assert kept["plain.jpg"]["license"] == "cc-by-sa-4.0"
     assert kept["plain.jpg"]["evidence"]["license_from"] == "page licence"
     assert kept["fig.jpg"]["license"] == "cc-by-nc-4.0"
     assert kept["xmp-cc0.jpg"]["license"] == "cc0-1.0"
     assert all(r["ai_generated"] is not True for r in kept.values())
-    removed = {r["url"].rsplit("/", 1)[1]: r["reason"] for r in metadata["removed_images"]}
+    removed = {r["url"].rsplit("/", 1)[1]: r["reason"] for r in general["removed_images"]}
     assert removed == {"no-mining.jpg": "iptc_data_mining", "c2pa.jpg": "ai_generated",
                        "r.jpg": "tdm_reservation"}
     summary = rights_summary(out)
