@@ -1,7 +1,9 @@
 """The source contract: a source cuts its input into units and reads one unit at a time.
 
-A unit is a fixed run of input records inside one file; it is the grain of resume. Planning is
-deterministic (sorted files, fixed unit size), so a restarted run plans the same units.
+A unit is a run of input records inside one file: a row range (the file's metadata gives its
+count, as Parquet footers do) or a byte range (WARC files, text lists: the records are counted as
+they are read). It is the grain of resume. Planning reads metadata only and is deterministic
+(sorted files, fixed unit size), and the plan is saved, so a restarted run reads the same units.
 """
 
 from __future__ import annotations
@@ -16,32 +18,54 @@ import pyarrow as pa
 from engine import columns as C
 
 SOURCE_STAGE = "read"  # the stage name under which a source's rejects are recorded
+END = 1 << 62  # ``stop`` of a byte range that runs to the end of its file, whatever its size
+SEQ_STRIDE = 1 << 32  # sequence numbers a byte-range unit may use: its records are not counted ahead
 
 
 @dataclass(frozen=True)
 class Unit:
-    """A run of input records: ``stop - start`` records of ``path``, the first at ``first_seq``
-    in the whole input. ``index`` numbers the units of a job from 0."""
+    """A run of input records of ``path``; ``index`` numbers the units of a job from 0.
+
+    A row range (``by_bytes`` false): rows ``[start, stop)`` of the file, ``stop - start``
+    records, the first numbered ``first_seq`` in the whole input.
+
+    A byte range (``by_bytes`` true): the records that *start* in bytes ``[start, stop)`` of the
+    file (``stop`` may be :data:`END`). How many there are is known only once read, so
+    ``estimate`` (from the range's bytes) stands in for the count, and ``first_seq`` is
+    ``index * SEQ_STRIDE``: sequence numbers keep input order without counting ahead.
+
+    A unit is a few fields (about 150 bytes pickled, plus its path), whatever the file's size.
+    """
 
     index: int
     path: str
     start: int
     stop: int
     first_seq: int
+    by_bytes: bool = False
+    estimate: int = 0
 
     @property
     def size(self) -> int:
-        return self.stop - self.start
+        """Records in the unit: exact for a row range, estimated from bytes for a byte range."""
+        return self.estimate if self.by_bytes else self.stop - self.start
+
+    @property
+    def exact(self) -> bool:
+        """True when :attr:`size` is the exact record count (a row range)."""
+        return not self.by_bytes
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 class Source:
-    """Reads records. ``plan`` lists the units; ``read`` returns one unit's records in input order.
+    """Reads records. ``plan`` lists the units from metadata only; ``read`` returns one unit's
+    records in input order.
 
-    ``read`` returns exactly ``unit.size`` rows, each with a ``key``. A malformed member is still
-    a row, marked rejected with :func:`mark_read_rejects`, so that it is accounted for.
+    ``read`` returns exactly ``unit.size`` rows for a row range (any number for a byte range),
+    each with a ``key``. A malformed member is still a row, marked rejected with
+    :func:`mark_read_rejects`, so that it is accounted for.
     """
 
     kind: str = "pairs"  # or "documents"
@@ -89,6 +113,24 @@ def cut_units(counts: Sequence[tuple[str, int]], unit_size: int) -> list[Unit]:
             stop = min(start + unit_size, count)
             units.append(Unit(len(units), path, start, stop, seq + start))
         seq += count
+    return units
+
+
+def cut_byte_ranges(files: Sequence[tuple[str, int, int]], record_bytes: float) -> list[Unit]:
+    """Cut ``(path, size, span)`` files into byte-range units of ``span`` bytes, the last one of
+    each file open-ended (:data:`END`), so that a file larger than its given size is still read
+    whole. ``record_bytes`` (bytes per record, a guess) turns a range's bytes into its record
+    estimate. Cost: one small Unit per range; nothing is read."""
+    units: list[Unit] = []
+    for path, size, span in files:
+        size = max(size, 1)
+        starts = range(0, size, max(span, 1))
+        for n, start in enumerate(starts):
+            stop = END if n == len(starts) - 1 else start + span
+            covered = (size if stop == END else stop) - start
+            index = len(units)
+            units.append(Unit(index, path, start, stop, index * SEQ_STRIDE, True,
+                              max(1, round(covered / record_bytes))))
     return units
 
 
