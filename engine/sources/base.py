@@ -9,7 +9,7 @@ they are read). It is the grain of resume. Planning reads metadata only and is d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import fsspec
@@ -132,6 +132,17 @@ def cut_byte_ranges(files: Sequence[tuple[str, int, int]], record_bytes: float) 
             units.append(Unit(index, path, start, stop, index * SEQ_STRIDE, True,
                               max(1, round(covered / record_bytes))))
     return units
+
+
+def number_units(units: Sequence[Unit]) -> list[Unit]:
+    """Renumber units cut file by file into one plan: indices from 0, and sequence numbers that
+    keep input order (dense when every unit is a row range, ``index * SEQ_STRIDE`` otherwise)."""
+    strided = any(u.by_bytes for u in units)
+    out, seq = [], 0
+    for i, unit in enumerate(units):
+        out.append(replace(unit, index=i, first_seq=i * SEQ_STRIDE if strided else seq))
+        seq += unit.size
+    return out
 
 
 def mark_read_rejects(
