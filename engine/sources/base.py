@@ -9,7 +9,7 @@ they are read). It is the grain of resume. Planning reads metadata only and is d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import fsspec
@@ -22,7 +22,7 @@ END = 1 << 62  # ``stop`` of a byte range that runs to the end of its file, what
 SEQ_STRIDE = 1 << 32  # sequence numbers a byte-range unit may use: its records are not counted ahead
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Unit:
     """A run of input records of ``path``; ``index`` numbers the units of a job from 0.
 
@@ -34,7 +34,8 @@ class Unit:
     ``estimate`` (from the range's bytes) stands in for the count, and ``first_seq`` is
     ``index * SEQ_STRIDE``: sequence numbers keep input order without counting ahead.
 
-    A unit is a few fields (about 150 bytes pickled, plus its path), whatever the file's size.
+    A unit is seven fields, whatever its file's size: about 180 bytes in memory and 80 pickled,
+    plus its path (shared in memory by the units of a file).
     """
 
     index: int
@@ -56,7 +57,10 @@ class Unit:
         return not self.by_bytes
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: getattr(self, name) for name in UNIT_FIELDS}  # asdict() is 10x slower
+
+
+UNIT_FIELDS = tuple(f.name for f in fields(Unit))
 
 
 class Source:
