@@ -45,6 +45,21 @@ def run_stage_here(stage: Stage, table: pa.Table) -> pa.Table:
     return set_columns(out, {C.NODE_PREFIX + stage.name: pa.array([node] * out.num_rows, pa.string())})
 
 
+class ReadStep:
+    """The read, which publishes an empty unit at once: a byte range may hold no record, and a
+    table with no rows cannot tell the write which unit it is. Downstream steps then see an
+    empty table and the write passes it by."""
+
+    def __init__(self, read: ReadUnit, write: WriteUnit):
+        self.read, self.write = read, write
+
+    def __call__(self, batch: pa.Table) -> pa.Table:
+        table = self.read(batch)
+        if table.num_rows == 0:
+            self.write(table, unit=batch.column("unit")[0].as_py())
+        return table
+
+
 class Fused:
     """Ray Data function: several task steps applied in turn to one batch, in one task."""
 
@@ -89,7 +104,8 @@ def run_phase(
     ds = ray.data.from_items([{"unit": u.index} for u in units], override_num_blocks=len(units))
     read = ReadUnit(phase, source, by_index, out, decisions)
     write = WriteUnit(phase, out, sink, order, ranges)
-    for steps, size, options, batch_size in fused_steps(phase.stages, plans, read, write, workers):
+    for steps, size, options, batch_size in fused_steps(phase.stages, plans, ReadStep(read, write), write,
+                                                        workers):
         if isinstance(steps, Stage):
             ds = ds.map_batches(StageActor, fn_constructor_args=(steps,), batch_size=None,
                                 batch_format="pyarrow", compute=ActorPoolStrategy(size=size), **options)
