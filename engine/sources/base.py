@@ -9,8 +9,7 @@ they are read). It is the grain of resume. Planning reads metadata only and is d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import fsspec
 import pyarrow as pa
@@ -22,8 +21,7 @@ END = 1 << 62  # ``stop`` of a byte range that runs to the end of its file, what
 SEQ_STRIDE = 1 << 32  # sequence numbers a byte-range unit may use: its records are not counted ahead
 
 
-@dataclass(frozen=True, slots=True)
-class Unit:
+class Unit(NamedTuple):
     """A run of input records of ``path``; ``index`` numbers the units of a job from 0.
 
     A row range (``by_bytes`` false): rows ``[start, stop)`` of the file, ``stop - start``
@@ -34,8 +32,9 @@ class Unit:
     ``estimate`` (from the range's bytes) stands in for the count, and ``first_seq`` is
     ``index * SEQ_STRIDE``: sequence numbers keep input order without counting ahead.
 
-    A unit is seven fields, whatever its file's size: about 180 bytes in memory and 80 pickled,
-    plus its path (shared in memory by the units of a file).
+    A unit is a named tuple of seven fields, whatever its file's size: about 200 bytes in memory
+    and 80 pickled, plus its path (shared in memory by the units of a file). A tuple, because
+    planning makes one per range: a frozen dataclass took 8 us each, 3.5 s for 430k units.
     """
 
     index: int
@@ -57,10 +56,7 @@ class Unit:
         return not self.by_bytes
 
     def to_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in UNIT_FIELDS}  # asdict() is 10x slower
-
-
-UNIT_FIELDS = tuple(f.name for f in fields(Unit))
+        return self._asdict()
 
 
 class Source:
@@ -126,15 +122,17 @@ def cut_byte_ranges(files: Sequence[tuple[str, int, int]], record_bytes: float) 
     whole. ``record_bytes`` (bytes per record, a guess) turns a range's bytes into its record
     estimate. Cost: one small Unit per range; nothing is read."""
     units: list[Unit] = []
+    index = 0
     for path, size, span in files:
-        size = max(size, 1)
-        starts = range(0, size, max(span, 1))
-        for n, start in enumerate(starts):
-            stop = END if n == len(starts) - 1 else start + span
-            covered = (size if stop == END else stop) - start
-            index = len(units)
-            units.append(Unit(index, path, start, stop, index * SEQ_STRIDE, True,
-                              max(1, round(covered / record_bytes))))
+        size, span = max(size, 1), max(span, 1)
+        whole = max(1, round(span / record_bytes))  # the estimate of every range but the last
+        last = (size - 1) // span * span
+        for start in range(0, last, span):
+            units.append(Unit(index, path, start, start + span, index * SEQ_STRIDE, True, whole))
+            index += 1
+        units.append(Unit(index, path, last, END, index * SEQ_STRIDE, True,
+                          max(1, round((size - last) / record_bytes))))
+        index += 1
     return units
 
 
@@ -144,7 +142,7 @@ def number_units(units: Sequence[Unit]) -> list[Unit]:
     strided = any(u.by_bytes for u in units)
     out, seq = [], 0
     for i, unit in enumerate(units):
-        out.append(replace(unit, index=i, first_seq=i * SEQ_STRIDE if strided else seq))
+        out.append(unit._replace(index=i, first_seq=i * SEQ_STRIDE if strided else seq))
         seq += unit.size
     return out
 
