@@ -48,7 +48,8 @@ class Member(io.RawIOBase):
         raw.seek(start)
         self._fed = start  # offset just past the compressed bytes read so far
         self._unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        self._out = b""
+        self._out = b""  # decompressed bytes not yet read, from offset _at
+        self._at = 0
         self._tail = b""
         self._produced = 0
         self.end: int | None = None
@@ -85,9 +86,11 @@ class Member(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         self._fill()
-        n = min(len(buffer), len(self._out))
-        buffer[:n] = self._out[:n]
-        self._out = self._out[n:]
+        n = min(len(buffer), len(self._out) - self._at)
+        buffer[:n] = self._out[self._at:self._at + n]
+        self._at += n
+        if self._at == len(self._out):
+            self._out, self._at = b"", 0
         self._produced += n
         return n
 
@@ -95,7 +98,7 @@ class Member(io.RawIOBase):
         """Read to the member's end, so that ``end`` (or ``cut``/``error``) is known."""
         try:
             while not self.done or self._out:
-                self._out = b""
+                self._out, self._at = b"", 0
                 self._fill()
         except CorruptMember:
             pass
