@@ -137,8 +137,9 @@ class WarcSource(Source):
         return cut_byte_ranges(cuts, self.record_bytes)
 
     def notes(self) -> list[str]:
-        """One line per file that had records which are not inputs, with their counts by kind
-        (files this process read; in a run the workers log theirs)."""
+        """One line per file that had records which are not inputs, with their counts by kind.
+        Planning reads nothing, so these are the files this process has read; in a run the
+        workers count them per unit in their debug log."""
         return [
             f"warc: {path}: skipped (not HTML responses) "
             + ", ".join(f"{kind}={n}" for kind, n in sorted(counts.items()))
