@@ -53,8 +53,11 @@ class WriteUnit:
     def __init__(self, phase: Phase, out: str, sink: Sink, order: list[str], ranges: dict):
         self.phase, self.out, self.sink, self.order, self.ranges = phase, out, sink, order, ranges
 
-    def __call__(self, table: pa.Table) -> pa.Table:
-        unit = table.column(C.UNIT)[0].as_py()
+    def __call__(self, table: pa.Table, unit: int | None = None) -> pa.Table:
+        if unit is None:
+            if table.num_rows == 0:  # an empty unit (a byte range may hold no record): published by its read
+                return pa.table({"unit": pa.array([], pa.int64()), "rows": pa.array([], pa.int64())})
+            unit = table.column(C.UNIT)[0].as_py()
         work = WorkDir(self.out)
         tmp = work.new_tmp_unit(self.phase.index, unit)
         table = table.sort_by(C.SEQ)

@@ -5,6 +5,13 @@ skipped) are read as they are. The url and caption columns are found by name (co
 every other column is carried through, renamed ``src_NAME`` where it would collide with a pair
 column. A record's key is the key of its URL, so the same URL in two lists is one record.
 A row with no URL, or with bytes that are not UTF-8, is rejected while reading.
+
+Planning reads metadata only: Parquet files are cut into row ranges by their footers; text files
+into byte ranges (see :mod:`engine.sources.text_ranges`) from their sizes and a guess of bytes per
+line taken from their first 64 KiB. A text record is one line, identified by its byte offset
+(``source`` is ``NAME@OFFSET``). So a CSV value may not hold a line break: a line with an odd
+number of quote characters is rejected (``malformed_csv_line``), and a line whose fields do not
+match the header (``malformed_csv_row``), rather than merged with the next.
 """
 
 from __future__ import annotations
@@ -19,8 +26,17 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from engine.keys import record_key, url_key
-from engine.sources.base import Source, Unit, cut_units, expand_paths, mark_read_rejects
+from engine.sources.base import (
+    Source,
+    Unit,
+    cut_byte_ranges,
+    cut_units,
+    expand_paths,
+    mark_read_rejects,
+    number_units,
+)
 from engine.sources.identity import relative_names
+from engine.sources.text_ranges import bytes_per_line, header_line, lines_in_range
 from schemas.pair import PAIR_SCHEMA
 
 SUFFIXES = (".parquet", ".pq", ".csv", ".tsv", ".jsonl", ".ndjson", ".txt")
@@ -56,48 +72,47 @@ class UrlListSource(Source):
         if not self._paths:
             raise FileNotFoundError(f"no URL lists ({', '.join(SUFFIXES)}) in {self.inputs}")
         self._names = relative_names(self._paths)
-        self._cached: tuple[str, pa.Table] | None = None  # the last whole text file read
 
     def plan(self, unit_size: int) -> list[Unit]:
-        counts = []
+        """Row ranges of Parquet files (footers), byte ranges of text files (sizes). Cost per
+        file: a footer, or a stat and a 64 KiB sample; no record is counted."""
+        units: list[Unit] = []
         for path in self._paths:
             if _kind(path) == "parquet":
                 with fsspec.open(path, "rb") as f:
-                    counts.append((path, pq.ParquetFile(f).metadata.num_rows))
+                    units += cut_units([(path, pq.ParquetFile(f).metadata.num_rows)], unit_size)
             else:
-                counts.append((path, self._table(path).num_rows))
-        return cut_units(counts, unit_size)
+                size = fsspec.core.url_to_fs(path)[0].size(path)
+                per_line = bytes_per_line(path)
+                units += cut_byte_ranges([(path, size, max(1, round(unit_size * per_line)))], per_line)
+        return number_units(units)
 
     def read(self, unit: Unit) -> pa.Table:
+        name = self._names[unit.path]
         if _kind(unit.path) == "parquet":
             with fsspec.open(unit.path, "rb") as f:
                 file = pq.ParquetFile(f)
                 groups, first = _groups(file, unit.start, unit.stop)
                 table = file.read_row_groups(groups)
             table = table.slice(unit.start - first, unit.size)
-        else:
-            table = self._table(unit.path).slice(unit.start, unit.size)
-        return self.to_pairs(table, unit)
+            return self.to_pairs(table, [f"{name}#{unit.start + i}" for i in range(table.num_rows)], unit.path)
+        table, offsets = _read_text_range(unit, self.url_col, self.caption_col)
+        return self.to_pairs(table, [f"{name}@{o}" for o in offsets], unit.path)
 
-    def _table(self, path: str) -> pa.Table:
-        # Text formats have no row index, so the whole file is parsed once and kept while
-        # this worker reads its units.
-        if self._cached is None or self._cached[0] != path:
-            self._cached = (path, _read_text_format(path, self.url_col, self.caption_col))
-        return self._cached[1]
-
-    def to_pairs(self, table: pa.Table, unit: Unit) -> pa.Table:
-        """Map the list's columns onto the pair record; mark rows with no usable URL."""
+    def to_pairs(self, table: pa.Table, ids: list[str], path: str = "") -> pa.Table:
+        """Map the list's columns onto the pair record; mark rows with no usable URL. ``ids``:
+        each row's place in its file (``NAME#ROW``, ``NAME@BYTE_OFFSET``), its source identity."""
         n = table.num_rows
-        name = self._names[unit.path]
         parse_errors = [None] * n
         if READ_ERROR in table.column_names:
             parse_errors = table.column(READ_ERROR).to_pylist()
             table = table.drop_columns([READ_ERROR])
         url_col = self.url_col or _first_present(table.column_names, URL_NAMES)
         cap_col = self.caption_col or _first_present(table.column_names, CAPTION_NAMES)
+        if url_col not in table.column_names and n == 0:  # a byte range that holds no record
+            table = table.append_column(url_col, pa.nulls(0, pa.string()))
         if url_col not in table.column_names:
-            raise ValueError(f"{unit.path}: no url column {url_col!r} in {table.column_names}")
+            raise ValueError(f"{path}: no url column {url_col!r} in {table.column_names}")
         urls, url_reasons = _texts(table.column(url_col))
         if cap_col in table.column_names:
             captions, cap_reasons = _texts(table.column(cap_col))
@@ -111,21 +126,19 @@ class UrlListSource(Source):
             reason = reason or (None if url else "missing_url")
             reasons.append(reason)
             urls[i] = url or None
-            keys.append(url_key(url) if reason is None else record_key(f"{name}#{unit.start + i}"))
+            keys.append(url_key(url) if reason is None else record_key(ids[i]))
         out: dict[str, Any] = {
             "key": pa.array(keys, pa.string()),
             "url": pa.array(urls, pa.string()),
             "caption": pa.array(captions, pa.string()),
-            "source": pa.array([f"{name}#{unit.start + i}" for i in range(n)], pa.string()),
+            "source": pa.array(ids, pa.string()),
         }
         for col in table.column_names:
             if col in (url_col, cap_col):
                 continue
             target = f"src_{col}" if col in RESERVED or col.startswith("_") else col
             out.setdefault(target, table.column(col))
-        details = [
-            f"{name} row {unit.start + i}: {r}" if r else None for i, r in enumerate(reasons)
-        ]
+        details = [f"{ids[i]}: {r}" if r else None for i, r in enumerate(reasons)]
         return mark_read_rejects(pa.table(out), reasons, details)
 
     def config(self) -> dict[str, Any]:
@@ -187,35 +200,74 @@ def _texts(column) -> tuple[list[str | None], list[str | None]]:
     return texts, reasons
 
 
-def _read_text_format(path: str, url_col: str | None, caption_col: str | None) -> pa.Table:
-    kind = _kind(path)
-    with fsspec.open(path, "rb") as f:
-        data = f.read()
+def _read_text_range(unit: Unit, url_col: str | None, caption_col: str | None
+                     ) -> tuple[pa.Table, list[int]]:
+    """The records of a text file's byte range, and each one's byte offset."""
+    kind = _kind(unit.path)
+    lines = lines_in_range(unit.path, unit.start, unit.stop)
+    if kind in ("csv", "tsv"):
+        header = header_line(unit.path)
+        if lines and lines[0][0] == 0:
+            lines = lines[1:]  # the header is the file's first line, not a record
+    lines = [(o, ln.rstrip(b"\r")) for o, ln in lines]
     if kind == "text":
-        lines = [ln.strip() for ln in data.split(b"\n")]
-        lines = [ln for ln in lines if ln and not ln.startswith(b"#")]
-        return pa.table({url_col or "url": pa.array(lines, pa.binary())})
+        lines = [(o, ln.strip()) for o, ln in lines]
+        lines = [(o, ln) for o, ln in lines if ln and not ln.startswith(b"#")]
+        return pa.table({url_col or "url": pa.array([ln for _, ln in lines], pa.binary())}), [o for o, _ in lines]
+    lines = [(o, ln) for o, ln in lines if ln.strip()]
+    offsets = [o for o, _ in lines]
     if kind == "jsonl":
-        return _read_jsonl(data)
-    # url and caption as bytes, decoded per row, so invalid UTF-8 rejects one row, not the file
-    header = data.split(b"\n", 1)[0].decode("utf-8", "replace")
-    delimiter = "\t" if kind == "tsv" else ","
-    names = [h.strip().strip('"') for h in header.strip().split(delimiter)]
+        table = _read_jsonl([ln for _, ln in lines])
+        names = [url_col] if url_col else URL_NAMES
+        if not any(c in table.column_names for c in names):  # JSON lines have no schema: none had it
+            table = table.append_column(names[0], pa.nulls(table.num_rows, pa.string()))
+        return table, offsets
+    return _read_csv_lines(header, [ln for _, ln in lines], "\t" if kind == "tsv" else ",",
+                           url_col, caption_col), offsets
+
+
+def _read_csv_lines(header: bytes, lines: list[bytes], delimiter: str, url_col: str | None,
+                    caption_col: str | None) -> pa.Table:
+    """One row per line, parsed by Arrow against ``header``; lines that cannot be one record
+    alone get a ``READ_ERROR`` row (see the module docstring)."""
+    names = [h.strip().strip('"') for h in header.decode("utf-8", "replace").strip().split(delimiter)]
     wanted = [url_col or _first_present(names, URL_NAMES),
               caption_col or _first_present(names, CAPTION_NAMES)]
-    types = {c: pa.binary() for c in wanted if c in names}
-    return pacsv.read_csv(
-        pa.py_buffer(data),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True),
+    reasons: list[str | None] = [None] * len(lines)
+    whole = []
+    for i, line in enumerate(lines):
+        if line.count(b'"') % 2 or b"\r" in line:
+            reasons[i] = "malformed_csv_line"
+        else:
+            whole.append(i)
+    bad: set[int] = set()
+
+    def invalid(row) -> str:
+        bad.add(row.number - 2)  # Arrow counts the header as row 1
+        return "skip"
+
+    # url and caption as bytes, decoded per row, so invalid UTF-8 rejects one row, not the file
+    table = pacsv.read_csv(
+        pa.py_buffer(b"\n".join([header, *(lines[i] for i in whole)]) + b"\n"),
+        read_options=pacsv.ReadOptions(use_threads=False),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=invalid),
+        convert_options=pacsv.ConvertOptions(column_types={c: pa.binary() for c in wanted if c in names},
+                                             strings_can_be_null=True),
     )
+    rows: list[int | None] = [None] * len(lines)
+    parsed = 0
+    for k, i in enumerate(whole):
+        if k in bad:
+            reasons[i] = "malformed_csv_row"
+        else:
+            rows[i], parsed = parsed, parsed + 1
+    table = table.take(pa.array(rows, pa.int64()))
+    return table.append_column(READ_ERROR, pa.array(reasons, pa.string())) if any(reasons) else table
 
 
-def _read_jsonl(data: bytes) -> pa.Table:
+def _read_jsonl(lines: list[bytes]) -> pa.Table:
     rows: list[dict[str, Any]] = []
-    for line in data.split(b"\n"):
-        if not line.strip():
-            continue
+    for line in lines:
         try:
             value = json.loads(line)
         except UnicodeDecodeError:

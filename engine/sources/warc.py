@@ -6,22 +6,26 @@ What counts as an input: every ``response`` record whose HTTP ``Content-Type`` i
 read, which becomes a read reject with a reason (``malformed_archive``, ``incomplete_payload``,
 ``malformed_http_headers``, ``html_too_large``, ``unreadable_file``). Every other record
 (``warcinfo``, ``request``, ``revisit``, ``metadata``, ``resource``, non-HTML responses) is not an
-input: it is skipped and counted by kind in :attr:`WarcSource.skipped` after planning, and
-described by :meth:`WarcSource.notes` (not part of :meth:`config`, which must be the same before
-and after planning since it fingerprints the job).
+input: it is skipped and counted by kind in :attr:`WarcSource.skipped` by the process that read
+it, and described by :meth:`WarcSource.notes` (not part of :meth:`config`, which fingerprints
+the job).
 
-Planning indexes each file once (record offsets), so units of a large file are read by seeking.
+Planning reads no data. A ``.warc.gz`` file is cut into byte ranges of about ``unit_size *
+record_bytes`` bytes (its size from the file system's metadata; files named in a path list are
+not even stat'ed: see ``listed_file_bytes``); a range holds the records whose gzip member starts
+in it (see :mod:`engine.sources.gzip_members`), counted as they are read. A plain ``.warc``, an
+``.arc`` or ``.arc.gz`` is one unit, streamed: plain WARC payloads may quote WARC headers, so a
+reader starting mid-file could not find the next record with certainty. A ``.warc.gz`` that is
+one gzip stream (not one member per record) cannot be cut either: the range holding its start
+reads it whole, streaming, and the other ranges find nothing (a warning says so).
 """
 
 from __future__ import annotations
 
-import gzip
-import io
-import zlib
+import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import fsspec
 import pyarrow as pa
@@ -30,11 +34,14 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from engine.consent.http_rights import rights_headers
 from engine.keys import record_key, url_key
-from engine.sources.base import Source, Unit, cut_units, expand_paths, mark_read_rejects
+from engine.sources.base import END, Source, Unit, cut_byte_ranges, expand_paths, mark_read_rejects
+from engine.sources.gzip_members import MAGIC, CorruptMember, Skipped, members_in_range
 
 ARCHIVE_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
+SPLITTABLE_SUFFIXES = (".warc.gz",)  # one gzip member per record: byte ranges can be read alone
 PATH_LIST_SUFFIXES = (".paths", ".paths.gz")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+READ_ERRORS = (ArchiveLoadFailed, CorruptMember, OSError, EOFError, ValueError)
 
 WARC_SCHEMA = pa.schema(
     [
@@ -52,24 +59,7 @@ WARC_SCHEMA = pa.schema(
     ]
 )
 
-
-class _Entry(NamedTuple):
-    """One input row of a file: where its record starts, and why it is rejected (if it is).
-
-    A plain tuple, so that the indexes travel to workers with the source cheaply."""
-
-    offset: int
-    ordinal: int  # the record's number in its file
-    reason: str | None = None
-    detail: str | None = None
-    url: str | None = None
-
-
-@dataclass
-class _Index:
-    entries: list[_Entry]
-    gunzip: bool  # the file is one gzip stream, not one member per record: offsets are unzipped
-    skipped: Counter
+log = logging.getLogger("loomery")
 
 
 def is_html(content_type: str | None) -> bool:
@@ -82,6 +72,12 @@ class WarcSource(Source):
 
     ``inputs``: files, folders, globs, fsspec URLs, or ``*.paths(.gz)`` lists whose lines are
     resolved against ``path_prefix`` (Common Crawl's ``warc.paths.gz``).
+    ``record_bytes``: compressed bytes per HTML page, a guess used to size byte ranges and to
+    estimate their records (Common Crawl: about 1 GB and 40-50 thousand pages per file).
+    ``listed_file_bytes``: the size assumed for a file named in a path list, which planning does
+    not stat (on remote storage a stat is a request per file): it is cut into ranges up to this
+    size, the last one open-ended, so a larger file is still read whole (by that last range);
+    0 plans one unit per listed file.
     """
 
     kind = "documents"
@@ -92,27 +88,37 @@ class WarcSource(Source):
         *,
         path_prefix: str = "https://data.commoncrawl.org/",
         max_html_bytes: int = 5_000_000,
+        record_bytes: int = 25_000,
+        listed_file_bytes: int = 1 << 30,
     ):
         self.inputs = list(inputs)
         self.path_prefix = path_prefix
         self.max_html_bytes = max_html_bytes
-        self._indexes: dict[str, _Index] = {}
+        self.record_bytes = record_bytes
+        self.listed_file_bytes = listed_file_bytes
         self.skipped: dict[str, dict[str, int]] = {}
+        self._warned: set[str] = set()
 
     def files(self) -> list[str]:
         """The archive files the inputs name, sorted."""
-        found: set[str] = set()
+        return sorted(self._sized_files())
+
+    def _sized_files(self) -> dict[str, int | None]:
+        """Each archive file with its size in bytes; None for a file named in a path list."""
+        found: dict[str, int | None] = {}
         for item in self.inputs:
             fs, root = fsspec.core.url_to_fs(item)
             if item.lower().endswith(PATH_LIST_SUFFIXES):
-                found.update(self._read_path_list(item))
+                found.update(dict.fromkeys(self._read_path_list(item)))
             elif not any(ch in root for ch in "*?[") and fs.isfile(root):
-                found.add(item)  # a file named explicitly is read whatever its suffix
+                found[item] = fs.size(root)  # a file named explicitly is read whatever its suffix
             else:
-                found.update(expand_paths([item], ARCHIVE_SUFFIXES))
-        return sorted(found)
+                for path in expand_paths([item], ARCHIVE_SUFFIXES):
+                    found[path] = fsspec.core.url_to_fs(path)[0].size(path)
+        return found
 
     def _read_path_list(self, item: str) -> list[str]:
+        """The listing's lines as URLs. Cost: the listing itself (~100 bytes per file)."""
         with fsspec.open(item, "rb", compression="infer") as f:
             lines = f.read().decode("utf-8").splitlines()
         prefix = self.path_prefix.rstrip("/") + "/"
@@ -120,18 +126,25 @@ class WarcSource(Source):
                 for ln in lines if ln.strip()]
 
     def plan(self, unit_size: int) -> list[Unit]:
-        counts = []
-        for path in self.files():
-            index = self._index(path)
-            counts.append((path, len(index.entries)))
-            self.skipped[path] = dict(sorted(index.skipped.items()))
-        return cut_units(counts, unit_size)
+        """Byte ranges from file sizes only (see the module docstring); opens no archive."""
+        if unit_size < 1:
+            raise ValueError("unit_size must be at least 1")
+        span = unit_size * self.record_bytes
+        cuts = []
+        for path, size in sorted(self._sized_files().items()):
+            if size is None:
+                size = self.listed_file_bytes or span
+            splittable = path.lower().endswith(SPLITTABLE_SUFFIXES)
+            cuts.append((path, size, span if splittable else max(size, 1)))
+        return cut_byte_ranges(cuts, self.record_bytes)
 
     def notes(self) -> list[str]:
-        """One line per file that had records which are not inputs, with their counts by kind."""
+        """One line per file that had records which are not inputs, with their counts by kind.
+        Planning reads nothing, so these are the files this process has read; in a run the
+        workers count them per unit in their debug log."""
         return [
             f"warc: {path}: skipped (not HTML responses) "
-            + ", ".join(f"{kind}={n}" for kind, n in counts.items())
+            + ", ".join(f"{kind}={n}" for kind, n in sorted(counts.items()))
             for path, counts in self.skipped.items()
             if counts
         ]
@@ -142,115 +155,87 @@ class WarcSource(Source):
             "inputs": self.inputs,
             "path_prefix": self.path_prefix,
             "max_html_bytes": self.max_html_bytes,
+            "record_bytes": self.record_bytes,
+            "listed_file_bytes": self.listed_file_bytes,
         }
 
-    def _index(self, path: str) -> _Index:
-        if path not in self._indexes:
-            self._indexes[path] = _build_index(path, self.max_html_bytes)
-        return self._indexes[path]
-
     def read(self, unit: Unit) -> pa.Table:
-        index = self._index(unit.path)
-        entries = index.entries[unit.start : unit.stop]
+        """The input records that start in the unit's byte range, in file order."""
         rows, reasons, details = [], [], []
-        with _open_archive(unit.path, index.gunzip) as stream:
-            for entry in entries:
-                row, reason, detail = self._read_entry(stream, unit.path, entry)
-                rows.append(row)
-                reasons.append(reason)
-                details.append(detail)
+        skipped: Counter = Counter()
+        for row, reason, detail in self._rows(unit, skipped):
+            rows.append(row)
+            reasons.append(reason)
+            details.append(detail)
+        if skipped:
+            counts = self.skipped.setdefault(unit.path, {})
+            for kind, n in skipped.items():
+                counts[kind] = counts.get(kind, 0) + n
+            log.debug("warc: %s [%d, %d): skipped %s", unit.path, unit.start, unit.stop, dict(skipped))
         table = pa.Table.from_pylist(rows, schema=WARC_SCHEMA)
         return mark_read_rejects(table, reasons, details)
 
-    def _read_entry(self, stream, path: str, entry: _Entry):
-        empty = _row(path, entry, None)
-        if entry.reason:
-            return empty, entry.reason, entry.detail
+    def _rows(self, unit: Unit, skipped: Counter) -> Iterator[tuple[dict, str | None, str | None]]:
+        path = unit.path
         try:
-            stream.seek(entry.offset)
-            record = next(iter(ArchiveIterator(stream, arc2warc=True)))
-            reason, detail, html = _check_record(record, self.max_html_bytes, _is_arc(path))
-        except (ArchiveLoadFailed, StopIteration, OSError, ValueError, EOFError) as err:
-            return empty, "malformed_archive", f"{type(err).__name__}: {str(err).strip()[:200]}"
-        return _row(path, entry, record, html), reason, detail
+            raw = fsspec.open(path, "rb").open()
+        except (OSError, ValueError) as err:
+            if unit.start == 0:  # the unit that owns the file's start speaks for the whole file
+                yield _failure(path, 0, "unreadable_file", f"{type(err).__name__}: {str(err)[:200]}")
+            return
+        with raw:
+            head = raw.read(len(MAGIC))
+            if head == MAGIC:
+                yield from self._member_rows(raw, unit, skipped)
+            elif unit.start == 0:  # plain: one unit reads it, streaming
+                raw.seek(0)
+                yield from self._stream_rows(raw, path, 0, skipped)
 
+    def _member_rows(self, raw, unit: Unit, skipped: Counter):
+        path = unit.path
+        looks_right = _looks_like_warc if path.lower().endswith(SPLITTABLE_SUFFIXES) else bool
+        for member in members_in_range(raw, unit.start, unit.stop, looks_right):
+            if isinstance(member, Skipped):
+                yield _failure(path, member.start, "malformed_archive", member.detail)
+                continue
+            records = 0
+            last_reason = None
+            for row, reason, detail in self._stream_rows(member, path, member.start, skipped):
+                records += 1
+                last_reason = reason
+                yield row, reason, detail
+            if records > 1 and (unit.start, unit.stop) != (0, END) and path not in self._warned:
+                self._warned.add(path)
+                log.warning("warc: %s: the gzip member at offset %d holds several records (one gzip "
+                            "stream?): it cannot be cut, the unit where it starts reads it whole",
+                            path, member.start)
+            if member.cut and last_reason != "malformed_archive":
+                yield _failure(path, member.start, "malformed_archive",
+                               f"gzip member at offset {member.start}: {member.cut}")
 
-def _open_archive(path: str, gunzip: bool):
-    f = fsspec.open(path, "rb").open()
-    if not gunzip:
-        return f
-    # one gzip stream around all records: no member to seek to, so unzip it whole; a cut-off
-    # stream keeps what could be unzipped, and its last record then reads as incomplete
-    chunks, cut = [], None
-    with f:
-        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    def _stream_rows(self, stream, path: str, base: int, skipped: Counter):
+        """Rows of the records of ``stream`` (a file, or one gzip member at offset ``base``);
+        a record's offset is ``base`` plus its offset in the stream."""
+        is_arc = _is_arc(path)
+        iterator = ArchiveIterator(stream, arc2warc=True)
         try:
-            while block := f.read(1 << 20):
-                while block:
-                    if unzip.eof:  # a further gzip member
-                        unzip = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    chunks.append(unzip.decompress(block))
-                    block = unzip.unused_data if unzip.eof else b""
-        except zlib.error as err:
-            cut = f"gzip data corrupt: {err}"[:200]
-        if cut is None and not unzip.eof:
-            cut = "gzip stream cut off before its end"
-    stream = io.BytesIO(b"".join(chunks))
-    stream.cut = cut  # read by _scan, which accounts for the lost tail
-    return stream
-
-
-def _iter_records(stream) -> Iterator[tuple[int, Any]]:
-    iterator = ArchiveIterator(stream, arc2warc=True)
-    for record in iterator:
-        yield iterator.get_record_offset(), record
-
-
-def _build_index(path: str, max_html_bytes: int) -> _Index:
-    try:
-        return _scan(path, max_html_bytes, gunzip=False)
-    except _NonChunkedGzip:
-        return _scan(path, max_html_bytes, gunzip=True)
-    except (OSError, ValueError, EOFError) as err:
-        entry = _Entry(0, 0, "unreadable_file", f"{type(err).__name__}: {str(err)[:200]}")
-        return _Index([entry], False, Counter())
-
-
-class _NonChunkedGzip(Exception):
-    pass
-
-
-def _scan(path: str, max_html_bytes: int, *, gunzip: bool) -> _Index:
-    entries: list[_Entry] = []
-    skipped: Counter = Counter()
-    is_arc = _is_arc(path)
-    ordinal = 0
-    offset = 0
-    with _open_archive(path, gunzip) as stream:
-        try:
-            for offset, record in _iter_records(stream):
+            for record in iterator:
                 kind = _input_kind(record)
                 if kind == "response_not_html" and not is_arc and _truncated(record):
                     kind = None  # a cut-off response may have lost its Content-Type: an input
                 if kind is not None:
                     skipped[kind] += 1
-                else:
-                    reason, detail, _ = _check_record(record, max_html_bytes, is_arc)
-                    url = record.rec_headers.get_header("WARC-Target-URI")
-                    entries.append(_Entry(offset, ordinal, reason, detail, url))
-                ordinal += 1
-        except ArchiveLoadFailed as err:
-            if "non-chunked gzip" in str(err) and not gunzip:
-                raise _NonChunkedGzip() from err
-            detail = f"after record {ordinal}: {' '.join(str(err).split())[:200]}"
-            entries.append(_Entry(offset, ordinal, "malformed_archive", detail))
-        except (OSError, EOFError, ValueError, gzip.BadGzipFile) as err:
-            detail = f"after record {ordinal}: {type(err).__name__}: {str(err)[:200]}"
-            entries.append(_Entry(offset, ordinal, "malformed_archive", detail))
-        cut = getattr(stream, "cut", None)
-        if cut and not (entries and entries[-1].reason == "malformed_archive"):
-            entries.append(_Entry(offset, ordinal, "malformed_archive", cut))
-    return _Index(entries, gunzip, skipped)
+                    continue
+                reason, detail, html = _check_record(record, self.max_html_bytes, is_arc)
+                yield _row(path, base + iterator.get_record_offset(), record, html), reason, detail
+        except READ_ERRORS as err:
+            offset = base + max(0, iterator.offset)  # where the record that failed starts
+            detail = f"at offset {offset}: {type(err).__name__}: {' '.join(str(err).split())[:200]}"
+            yield _failure(path, offset, "malformed_archive", detail)
+
+
+def _looks_like_warc(head: bytes) -> bool:
+    return head.startswith(b"WARC/")
 
 
 def _input_kind(record) -> str | None:
@@ -292,23 +277,27 @@ def _check_record(
     return None, None, html
 
 
-def _row(path: str, entry: _Entry, record, html: bytes | None = None) -> dict[str, Any]:
-    row: dict[str, Any] = {"warc_file": path, "warc_offset": entry.offset, "html": html}
-    url = entry.url
-    if record is not None:
-        h = record.rec_headers
-        url = h.get_header("WARC-Target-URI")
-        row.update(
-            warc_record_id=h.get_header("WARC-Record-ID"),
-            warc_date=h.get_header("WARC-Date"),
-        )
-        if record.http_headers is not None:
-            status = record.http_headers.get_statuscode()
-            row["http_status"] = int(status) if status and status.isdigit() else None
-            row["content_type"] = record.http_headers.get_header("Content-Type")
-            tags = [v for k, v in record.http_headers.headers if k.lower() == "x-robots-tag"]
-            row["x_robots_tag"] = "\n".join(tags) if tags else None
-            row["rights_headers"] = rights_headers(record.http_headers.headers)
-    row["url"] = url or entry.url
-    row["key"] = url_key(url) if url else record_key(f"{path}#{entry.ordinal}")
+def _failure(path: str, offset: int, reason: str, detail: str) -> tuple[dict, str, str]:
+    """A row for a stretch of the file that holds no readable record."""
+    row = {"key": record_key(f"{path}@{offset}:{reason}"), "url": None, "warc_file": path,
+           "warc_offset": offset, "html": None}
+    return row, reason, detail
+
+
+def _row(path: str, offset: int, record, html: bytes | None) -> dict[str, Any]:
+    """A record's row. Its key: the page's URL; else its WARC-Record-ID; else file and offset."""
+    h = record.rec_headers
+    url = h.get_header("WARC-Target-URI")
+    record_id = h.get_header("WARC-Record-ID")
+    row: dict[str, Any] = {"warc_file": path, "warc_offset": offset, "html": html, "url": url,
+                           "warc_record_id": record_id, "warc_date": h.get_header("WARC-Date")}
+    if record.http_headers is not None:
+        status = record.http_headers.get_statuscode()
+        row["http_status"] = int(status) if status and status.isdigit() else None
+        row["content_type"] = record.http_headers.get_header("Content-Type")
+        tags = [v for k, v in record.http_headers.headers if k.lower() == "x-robots-tag"]
+        row["x_robots_tag"] = "\n".join(tags) if tags else None
+        row["rights_headers"] = rights_headers(record.http_headers.headers)
+    row["key"] = (url_key(url) if url else record_key(record_id) if record_id
+                  else record_key(f"{path}@{offset}"))
     return row

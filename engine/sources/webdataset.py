@@ -9,7 +9,7 @@ from typing import Any
 import fsspec
 import pyarrow as pa
 
-from engine.sources.base import Source, Unit, cut_units, expand_paths
+from engine.sources.base import Source, Unit, cut_byte_ranges, expand_paths
 from engine.sources.identity import relative_names
 from engine.sources.samples import IMAGE_EXTENSIONS, LooseSample, pairs_from_samples
 
@@ -23,27 +23,13 @@ def _split(name: str) -> tuple[str, str]:
     return (f"{folder}/{stem}" if folder else stem), ext.lower()
 
 
-def _scan(path: str) -> tuple[list[str], str | None]:
-    """Sample keys of a tar in order of first appearance, and the error that cut it short."""
-    keys: list[str] = []
-    seen: set[str] = set()
-    error = None
-    try:
-        with fsspec.open(path, "rb") as f, tarfile.open(fileobj=f, mode="r|*") as tar:
-            for member in tar:
-                if not member.isfile():
-                    continue
-                key, _ = _split(member.name)
-                if key not in seen:
-                    seen.add(key)
-                    keys.append(key)
-    except (tarfile.TarError, EOFError, OSError, ValueError) as e:
-        error = f"{type(e).__name__}: {e}"
-    return keys, error
-
-
 class WebDatasetSource(Source):
     """Pair records from WebDataset tars: ``{key}.jpg|png|...``, ``{key}.txt``, ``{key}.json``.
+
+    Planning reads no tar: each tar is one unit (a tar has no index, and a reader starting
+    mid-file cannot tell a member header from image bytes), read in one streaming pass; shards
+    are the natural grain of WebDataset data, whatever ``unit_size``. ``sample_bytes`` (bytes per
+    sample, a guess) only estimates a unit's records from its size.
 
     A tar that breaks part way yields the samples before the break and one extra record for the
     unreadable rest (``corrupt_tar``), so the damage is accounted for.
@@ -51,37 +37,30 @@ class WebDatasetSource(Source):
 
     kind = "pairs"
 
-    def __init__(self, inputs: Sequence[str], *, caption_ext: str = "txt"):
+    def __init__(self, inputs: Sequence[str], *, caption_ext: str = "txt", sample_bytes: int = 100_000):
         self.inputs = list(inputs)
         self.caption_ext = caption_ext
+        self.sample_bytes = sample_bytes
         self._paths = expand_paths(self.inputs, (".tar", ".tar.gz", ".tgz"))
         if not self._paths:
             raise FileNotFoundError(f"no .tar files in {self.inputs}")
         self._names = relative_names(self._paths)
-        self._keys: dict[str, list[str]] = {}
-        self._errors: dict[str, str | None] = {}
-
-    def _sample_keys(self, path: str) -> list[str]:
-        if path not in self._keys:
-            keys, error = _scan(path)
-            self._errors[path] = error
-            self._keys[path] = keys + ([BROKEN_TAIL] if error else [])
-        return self._keys[path]
 
     def plan(self, unit_size: int) -> list[Unit]:
-        return cut_units([(p, len(self._sample_keys(p))) for p in self._paths], unit_size)
+        """One unit per tar, from its size; opens none."""
+        sizes = [(p, fsspec.core.url_to_fs(p)[0].size(p)) for p in self._paths]
+        return cut_byte_ranges([(p, size, max(size, 1)) for p, size in sizes], self.sample_bytes)
 
     def read(self, unit: Unit) -> pa.Table:
-        wanted = self._sample_keys(unit.path)[unit.start : unit.stop]
         name = self._names[unit.path]
-        samples = {k: LooseSample(identity=f"{name}#{k}") for k in wanted}
+        samples: dict[str, LooseSample] = {}
         try:
             with fsspec.open(unit.path, "rb") as f, tarfile.open(fileobj=f, mode="r|*") as tar:
                 for member in tar:
-                    key, ext = _split(member.name)
-                    sample = samples.get(key)
-                    if sample is None or not member.isfile():
+                    if not member.isfile():
                         continue
+                    key, ext = _split(member.name)
+                    sample = samples.setdefault(key, LooseSample(identity=f"{name}#{key}"))
                     data = tar.extractfile(member).read()
                     if ext in IMAGE_EXTENSIONS and sample.image is None:
                         sample.image, sample.image_ext = data, ext
@@ -89,13 +68,12 @@ class WebDatasetSource(Source):
                         sample.caption = data
                     elif ext == "json":
                         sample.meta = data
-        except (tarfile.TarError, EOFError, OSError, ValueError):
-            pass  # the scan recorded this break as the BROKEN_TAIL record below
-        if BROKEN_TAIL in samples:
-            tail = samples[BROKEN_TAIL]
-            tail.reason = "corrupt_tar"
-            tail.detail = self._errors.get(unit.path) or "tar ends in an unreadable member"
-        return pairs_from_samples([samples[k] for k in wanted])
+        except (tarfile.TarError, EOFError, OSError, ValueError) as e:
+            tail = LooseSample(identity=f"{name}#{BROKEN_TAIL}", reason="corrupt_tar",
+                               detail=f"{type(e).__name__}: {e}")
+            samples[BROKEN_TAIL] = tail
+        return pairs_from_samples(list(samples.values()))
 
     def config(self) -> dict[str, Any]:
-        return {**super().config(), "inputs": self.inputs, "files": len(self._paths)}
+        return {**super().config(), "inputs": self.inputs, "files": len(self._paths),
+                "sample_bytes": self.sample_bytes}

@@ -146,9 +146,35 @@ def test_corpus_warcs_through_the_job_account_for_every_input(ray_local, tmp_pat
     folder = corpus("warc")
     manifest = run(folder, tmp_path / "out", extract_only="true", unit_size=2)
     source = WarcSource([str(folder)])
-    inputs = sum(u.size for u in source.plan(2))
+    inputs = sum(source.read(u).num_rows for u in source.plan(2))  # counted as read
     totals = manifest["totals"]
     assert totals["inputs"] == inputs == totals["kept"] + totals["rejected"]
     reasons = {r["reason"] for r in rejects(tmp_path / "out")}
     assert {"incomplete_payload", "malformed_archive", "malformed_http_headers"} <= reasons
     assert totals["kept"] >= 8  # the example.com page in each readable WARC/ARC flavour
+
+
+def test_byte_ranges_with_no_record_of_their_own_are_published_empty(ray_local, tmp_path):
+    """Ranges smaller than a record: most units hold no record start, and are still published,
+    so the run finishes, resumes nothing twice, and accounts for every page once."""
+    from engine.job import Job
+    from engine.sinks.documents import DocumentSink
+    from engine.sources.warc import WarcSource
+
+    pages = sorted(corpus("html-dev").glob("*.html"))[:5]
+    warc = tmp_path / "pages.warc.gz"
+    urls = pack_warc(pages, "http://127.0.0.1:9", warc, {})
+    source = WarcSource([str(warc)], record_bytes=2_000)
+    units = source.plan(1)
+    empty = [u for u in units if source.read(u).num_rows == 0]
+    assert len(empty) > len(pages)
+    job = Job(source=source, stages=[], sink=DocumentSink(samples_per_shard=2), out=str(tmp_path / "out"),
+              unit_size=1)
+    manifest = run_job(job, workers=2)
+    assert manifest["totals"]["inputs"] == len(pages) == manifest["totals"]["kept"]
+    assert sorted(r["url"] for r in manifest_rows(tmp_path / "out")) == sorted(urls)
+    assert run_job(job, workers=2) == manifest  # finished: nothing to redo
+
+
+def manifest_rows(out: Path) -> list[dict]:
+    return [r for p in sorted((out / "shards").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]

@@ -39,7 +39,7 @@ def test_every_record_of_every_file_is_accounted_for(unit_size):
     units, tables = _read_all(source, unit_size)
     rows = collections.defaultdict(list)
     for unit, table in zip(units, tables, strict=True):
-        assert table.num_rows == unit.size
+        assert unit.by_bytes and unit.size >= 1  # an estimate: records are counted as read
         assert all(len(k) == 24 for k in table.column("key").to_pylist())
         for row in table.to_pylist():
             rows[unit.path].append(row)
@@ -84,9 +84,11 @@ def test_plain_gzip_and_arc_give_the_same_page():
 def test_path_list_resolves_against_prefix(tmp_path):
     listing = tmp_path / "warc.paths"
     listing.write_text("example.warc.gz\nexample.arc\n")
-    source = WarcSource([str(listing)], path_prefix=str(corpus("warc")))
+    source = WarcSource([str(listing)], path_prefix=str(corpus("warc")), listed_file_bytes=0)
     assert [p.rsplit("/", 1)[-1] for p in source.files()] == ["example.arc", "example.warc.gz"]
-    assert sum(u.size for u in source.plan(5)) == 2
+    units = source.plan(5)
+    assert len(units) == 2  # listed files are not stat'ed: one unit each here
+    assert sum(source.read(u).num_rows for u in units) == 2
 
 
 def test_garbage_file_is_one_reject_not_a_crash(tmp_path):

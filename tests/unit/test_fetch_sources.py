@@ -93,3 +93,63 @@ def test_duplicate_urls_keep_the_first_by_sequence():
     assert out.column(C.REJECT_REASON).to_pylist() == ["duplicate_url", None, None,
                                                        "duplicate_url"]
     assert out.column(C.DUP_OF).to_pylist() == [keys[0], None, None, keys[0]]
+
+
+def _cut(path, points):
+    from engine.sources.base import END, Unit
+
+    bounds = [0, *points, END]
+    pairs = zip(bounds[:-1], bounds[1:], strict=True)
+    return [Unit(i, str(path), a, b, i << 32, True, 1) for i, (a, b) in enumerate(pairs)]
+
+
+def _rows(source, units):
+    return [(r["key"], r["url"], r["caption"], r["source"], r[C.REJECT_REASON])
+            for u in units for r in source.read(u).to_pylist()]
+
+
+LISTS = {
+    "l.jsonl": '{"url": "http://a.test/1.jpg", "caption": "one"}\n\n{"url": "http://a.test/2.jpg"}\n'
+               '{broken\n{"url": "http://a.test/\\u00e9.jpg", "caption": "x\\ny"}',
+    "l.csv": 'url,caption,n\n"http://a.test/1.jpg","hi, there",1\r\nhttp://a.test/2.jpg,,2\n\n'
+             'http://a.test/3.jpg,"said ""no""",3\nhttp://a.test/4.jpg,"two\nlines",4\nonly-one-field\n',
+    "l.tsv": "link\ttitle\nhttp://b.test/3.jpg\tx\nhttp://b.test/4.jpg\ty\n",
+    "l.txt": "# my list\nhttp://d.test/5.jpg\n\n   \nhttp://d.test/6.jpg\r\nhttp://d.test/7.jpg",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LISTS))
+def test_text_lists_cut_at_every_byte_read_each_line_once(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(LISTS[name].encode())
+    source = UrlListSource([str(path)])
+    whole = _rows(source, _cut(path, []))
+    assert whole and len({r[3] for r in whole}) == len(whole)
+    size = path.stat().st_size
+    for point in range(1, size):
+        assert _rows(source, _cut(path, [point])) == whole, point
+    for a in range(1, size, 5):
+        assert _rows(source, _cut(path, [a, a + 2, a + 9])) == whole, a
+    planned = source.plan(1)  # a unit per line or so, from a guess of bytes per line
+    assert len(planned) > 1 and all(u.by_bytes for u in planned)
+    assert _rows(source, planned) == whole
+
+
+def test_csv_line_that_cannot_stand_alone_is_rejected_not_merged(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_bytes(LISTS["l.csv"].encode())
+    rows = _rows(UrlListSource([str(path)]), _cut(path, []))
+    assert [(r[1], r[2], r[4]) for r in rows] == [
+        ("http://a.test/1.jpg", "hi, there", None), ("http://a.test/2.jpg", None, None),
+        ("http://a.test/3.jpg", 'said "no"', None), (None, None, "malformed_csv_line"),
+        (None, None, "malformed_csv_line"), (None, None, "malformed_csv_row")]
+    assert [r[3] for r in rows][:2] == ["l.csv@14", "l.csv@51"]  # the line's byte offset
+
+
+def test_text_list_planning_counts_no_lines(tmp_path):
+    path = tmp_path / "big.jsonl"
+    line = json.dumps({"url": "http://a.test/x.jpg", "caption": "c"}) + "\n"
+    path.write_text(line * 20_000)
+    units = UrlListSource([str(path)]).plan(1000)
+    assert 15 <= len(units) <= 25 and units[-1].stop > path.stat().st_size
+    assert sum(u.size for u in units) == pytest.approx(20_000, rel=0.05)  # estimated from bytes
