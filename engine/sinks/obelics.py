@@ -37,7 +37,7 @@ def _filename(url: str | None) -> str | None:
 
 def position_metadata(row: dict[str, Any], doc_meta: dict[str, Any]) -> list[dict | None]:
     """OBELICS ``metadata`` of one document: an object per image position, None at texts."""
-    urls = row.get("image_urls") or [None] * len(row["texts"])
+    urls = row.get("image_urls") or [None] * len(row.get("texts") or [])  # no texts: a bare record
     info = doc_meta.get("image_info") or [None] * len(urls)
     widths = row.get("image_widths") or [None] * len(urls)
     heights = row.get("image_heights") or [None] * len(urls)

@@ -177,4 +177,4 @@ def test_byte_ranges_with_no_record_of_their_own_are_published_empty(ray_local, 
 
 
 def manifest_rows(out: Path) -> list[dict]:
-    return [r for p in sorted((out / "shards").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
+    return [r for p in sorted((out / "metadata").glob("*.parquet")) for r in pq.read_table(p).to_pylist()]
