@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import io
 import json
-import struct
 from dataclasses import dataclass
 
+from engine.consent.containers import container_of, jpeg_segments, png_chunks, riff_chunks
 from engine.consent.source_type import AI_SOURCE_TYPES, source_type_code
 
 _MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
@@ -32,51 +32,16 @@ class C2paFinding:
 def manifest_container(data: bytes) -> tuple[str, str] | None:
     """(format, where) of an embedded C2PA manifest store, or None. Walks segment/chunk
     headers only (cost linear in the number of segments, not in the pixel data)."""
-    if data[:2] == b"\xff\xd8":
-        return _jpeg_app11(data)
-    if data[:8] == b"\x89PNG\r\n\x1a\n":
-        return _png_chunk(data)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return _riff_chunk(data)
-    return None
-
-
-def _jpeg_app11(data: bytes) -> tuple[str, str] | None:
-    pos = 2
-    while pos + 4 <= len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker in (0xD9, 0xDA):  # end of image / start of scan: no metadata after this
-            return None
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
-            pos += 2
-            continue
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
-        if marker == 0xEB and b"jumb" in data[pos + 4:pos + 2 + length] and \
-                b"c2pa" in data[pos + 4:pos + 2 + length]:
-            return "jpeg", "JUMBF c2pa box in an APP11 segment"
-        pos += 2 + length
-    return None
-
-
-def _png_chunk(data: bytes) -> tuple[str, str] | None:
-    pos = 8
-    while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        if kind == b"caBX":
+    kind = container_of(data)
+    if kind == "jpeg":
+        for marker, start, end in jpeg_segments(data):
+            if marker == 0xEB and b"jumb" in data[start + 4:end] and b"c2pa" in data[start + 4:end]:
+                return "jpeg", "JUMBF c2pa box in an APP11 segment"
+    elif kind == "png":
+        if any(chunk == b"caBX" for chunk, _, _ in png_chunks(data)):
             return "png", "caBX chunk"
-        if kind == b"IEND":
-            return None
-        pos += 12 + length
-    return None
-
-
-def _riff_chunk(data: bytes) -> tuple[str, str] | None:
-    pos = 12
-    while pos + 8 <= len(data):
-        kind, length = struct.unpack("<4sI", data[pos:pos + 8])
-        if kind == b"C2PA":
-            return "webp", "C2PA chunk"
-        pos += 8 + length + (length & 1)
+    elif kind == "webp" and any(chunk == b"C2PA" for chunk, _, _ in riff_chunks(data)):
+        return "webp", "C2PA chunk"
     return None
 
 
