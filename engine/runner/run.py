@@ -138,6 +138,6 @@ def _plan(job: Job, work: WorkDir, record: dict[str, Any]) -> list[Unit]:
     units = job.source.plan(job.unit_size)
     notes = job.source.notes() if callable(getattr(job.source, "notes", None)) else []
     write_json_atomic(work.root / "source_notes.json", list(notes))
-    write_json_atomic(plan_file, [u.to_dict() for u in units])
+    write_json_atomic(plan_file, [u.to_dict() for u in units], compact=True)
     return units
 

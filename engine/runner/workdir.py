@@ -17,11 +17,13 @@ from typing import Any
 DONE = "_DONE.json"
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write JSON to a temporary name, fsync, then rename over ``path``."""
+def write_json_atomic(path: Path, data: Any, *, compact: bool = False) -> None:
+    """Write JSON to a temporary name, fsync, then rename over ``path``. ``compact`` (one line,
+    no indent) for files that grow with the run, such as the plan's one entry per unit."""
     tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
     with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2, ensure_ascii=False)
+        json.dump(data, f, indent=None if compact else 2, separators=(",", ":") if compact else None,
+                  ensure_ascii=False)
         f.write("\n")
         f.flush()
         os.fsync(f.fileno())
