@@ -164,7 +164,7 @@ def run_ours(inputs: Path, out: Path, workers: int, unit_size: int, store_mb: in
     return seconds, rss.peak, kept
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--records", type=int, default=20_000)
     parser.add_argument("--rss-records", type=int, default=200_000, help="0 to skip the RSS growth run")
@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--object-store-mb", type=int, default=512,
                         help="cap on Ray's object store, a cache that otherwise fills to 30%% of memory (0: no cap)")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "loomery-bench"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     work = Path(args.work)
     small = make_corpus(work / f"corpus-{args.records}", args.records)
     ours_s, ours_rss, ours_kept = run_ours(small, work / f"ours-{time.time_ns()}", args.workers, args.unit_size,

@@ -21,10 +21,13 @@ the driver's and the workers' peak memory (PSS), and the fitted exponent of time
 file, opens = units x buckets by construction, then ``combine`` on the driver) at the smallest
 size, the named baseline.
 
-Other sections (planning time, pipeline ratio) live in their own modules and are dispatched
-from :func:`main` by ``--part``.
+``plan``: planning time and driver memory for WARC path listings and a JSONL URL list
+(:mod:`bench.scale_plan`; its own options follow ``--``). ``pipeline``: the engine-overhead ratio
+against a single-process loop at 20k and 200k records (:mod:`bench.pipeline`; options after ``--``).
 
     python -m bench.scale --part global --sizes 100000 1000000 --shape exact near --old
+    python -m bench.scale --part plan -- --warc-paths 10 10000
+    python -m bench.scale --part pipeline
 """
 
 from __future__ import annotations
@@ -213,7 +216,19 @@ def part_global(args) -> dict:
     return results
 
 
-PARTS = {"global": part_global}
+def part_plan(args) -> None:
+    from bench import scale_plan
+
+    scale_plan.main(args.rest)
+
+
+def part_pipeline(args) -> None:
+    from bench import pipeline
+
+    pipeline.main(args.rest)
+
+
+PARTS = {"global": part_global, "plan": part_plan, "pipeline": part_pipeline}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -225,9 +240,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--old", action="store_true", help="also time the bucket-scan step at the smallest size")
     parser.add_argument("--tmp", default=None, help="where the synthetic signature files go")
+    parser.add_argument("rest", nargs="*", help="options of the plan and pipeline parts, after --")
     args = parser.parse_args(argv)
     result = PARTS[args.part](args)
-    print(json.dumps({"bench": f"scale.{args.part}", **result}, sort_keys=True))
+    if result is not None:  # the plan and pipeline parts print their own JSON line
+        print(json.dumps({"bench": f"scale.{args.part}", **result}, sort_keys=True))
 
 
 if __name__ == "__main__":

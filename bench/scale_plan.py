@@ -108,14 +108,14 @@ def bench_jsonl(folder: Path, lines: int, unit_size: int) -> dict:
             "jsonl_count_lines_s": round(base_s, 3), "jsonl_speedup": round(base_s / plan_s, 1)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--warc-paths", type=int, nargs="+", default=[10, 10_000])
     parser.add_argument("--warc-unit-size", type=int, default=1000)
     parser.add_argument("--jsonl-lines", type=int, default=10_000_000)
     parser.add_argument("--jsonl-unit-size", type=int, default=1000)
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "loomery-bench-plan"))
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     folder = Path(args.work)
     folder.mkdir(parents=True, exist_ok=True)
     result: dict = {"bench": "scale_plan"}
