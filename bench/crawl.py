@@ -97,12 +97,17 @@ def run_baseline(python: str, url_list: Path, out: Path, args, ca_file: str | No
     env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "WANDB_MODE": "disabled"}
     if ca_file:  # urllib's default context trusts the test CA through OpenSSL's variable
         env["SSL_CERT_FILE"] = ca_file
-    proc = subprocess.Popen([python, "-c", BASELINE, json.dumps(spec)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, env=env, text=True)
+    return run_measured([python, "-c", BASELINE, json.dumps(spec)], "img2dataset", env=env,
+                        stderr=subprocess.DEVNULL)
+
+
+def run_measured(cmd: list[str], what: str, **popen) -> dict:
+    """Run a bench subprocess; its last stdout line (JSON) plus its peak memory (``peak_rss_mb``)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, **popen)
     with PeakRss(proc.pid) as rss:
         stdout, _ = proc.communicate()
     if proc.returncode != 0:
-        raise RuntimeError(f"img2dataset failed with exit code {proc.returncode}")
+        raise RuntimeError(f"{what} failed with exit code {proc.returncode}")
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = rss.peak / 2**20
     return result
@@ -141,14 +146,7 @@ def run_loop(mode: str, urls: list[str], work: Path, args, ca_file: str | None) 
     url_file.write_text("\n".join(urls))
     cmd = [sys.executable, str(ROOT / "bench" / "fetch_loops.py"), mode, str(url_file),
            str(args.threads), str(args.per_host)] + ([ca_file] if ca_file else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    with PeakRss(proc.pid) as rss:
-        stdout, _ = proc.communicate()
-    if proc.returncode != 0:
-        raise RuntimeError(f"fetch loop {mode} failed with exit code {proc.returncode}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_rss_mb"] = rss.peak / 2**20
-    return result
+    return run_measured(cmd, f"fetch loop {mode}")
 
 
 def make_tls(folder: Path) -> tuple[Path, Path]:
