@@ -1,4 +1,4 @@
-"""Training-loader benchmark: samples/s of ``engine.loader`` against a bare webdataset pipeline.
+"""Training-loader benchmark: samples/s of ``engine.output.loader`` against a bare webdataset pipeline.
 
     python bench/loader.py [--samples 4000] [--shards 8] [--size 256] [--workers 2]
                            [--batch 64] [--buffer 1000] [--reps 2]
@@ -111,7 +111,7 @@ def write_sink_and_tarwriter(folder: Path, samples: int, shards: int, size: int)
         d.mkdir()
     for i, part in enumerate(WebDatasetSink(samples_per_shard=-(-n // shards)).write(table, str(unit))):
         shutil.move(unit / part.tar, ours / f"train-{i:05d}.tar")
-    from engine.report.folder import iter_tar_samples
+    from engine.output.folder import iter_tar_samples
 
     for path in sorted(ours.glob("*.tar")):  # the very same member bytes, webdataset's writer
         with wds.TarWriter(str(theirs / path.name), encoder=False) as sink:
@@ -166,7 +166,7 @@ def main() -> None:
 
     import webdataset as wds
 
-    from engine.loader import training_dataset
+    from engine.output.loader import training_dataset
 
     with tempfile.TemporaryDirectory() as tmp:
         urls = write_shards(Path(tmp), args.samples, args.shards, args.size)

@@ -18,8 +18,8 @@ from engine.demo.documents import write_documents
 from engine.demo.site import serve, write_site, write_url_list
 from engine.job import Params
 from engine.jobfile import build_job
+from engine.output.stats import format_stats
 from engine.runner import run_job
-from engine.stats_table import format_stats
 
 PAIRS = ["allow_hosts=127.0.0.1", "min_side=64", "max_aspect=3", "min_words=2", "unit_size=50",
          "samples_per_shard=100"]
@@ -78,7 +78,7 @@ def _needs_run(result: Path) -> bool:
 
 def _run(job_name: str, inputs: Path, result: Path, params: list[str], workers: int | None) -> None:
     parsed = Params.parse(params)
-    manifest = run_job(build_job(job_name, [str(inputs)], str(result), parsed), workers=workers,
-                       params=parsed.as_dict())
+    run_job(build_job(job_name, [str(inputs)], str(result), parsed), workers=workers,
+            params=parsed.as_dict())
     print(f"\n== {job_name} ==")
-    print(format_stats(manifest, result))
+    print(format_stats(result))

@@ -20,7 +20,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.reshard import reshard
+    from engine.output.reshard import reshard
 
     try:
         manifest = reshard(args.dir, args.out, args.samples_per_shard)
@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"loomery reshard: {e}", file=sys.stderr)
         return 2
     if args.card:
-        from engine.card import write_card
+        from engine.output.card import write_card
 
         write_card(args.out)
     samples = sum(s["samples"] for s in manifest["shards"])

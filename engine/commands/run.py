@@ -7,8 +7,8 @@ import argparse
 from engine.cli import add_verbose_option
 from engine.job import Params
 from engine.jobfile import build_job
+from engine.output.stats import format_stats
 from engine.runner import run_job
-from engine.stats_table import format_stats
 
 
 def register(subparsers) -> None:
@@ -33,6 +33,6 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     params = Params.parse(args.param)
     job = build_job(args.job, args.input, args.out, params)
-    manifest = run_job(job, address=args.address, workers=args.workers, params=params.as_dict())
-    print(format_stats(manifest, args.out))
+    run_job(job, address=args.address, workers=args.workers, params=params.as_dict())
+    print(format_stats(args.out))
     return 0

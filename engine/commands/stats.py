@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from engine.report.rights import rights_lines, rights_summary
-from engine.score_stats import format_percentiles, score_percentiles
-from engine.stats_table import format_stats, load_stats
+from engine.output.rights import rights_lines, rights_summary
+from engine.output.stats import format_percentiles, format_stats, load_stats, score_percentiles
 
 
 def register(subparsers) -> None:
@@ -26,7 +25,7 @@ def main(args: argparse.Namespace) -> int:
         stats["rights"] = rights_summary(args.out)
         print(json.dumps(stats, indent=2, default=str))
     else:
-        print(format_stats({}, args.out))
+        print(format_stats(args.out))
         print(format_percentiles(scores))
         print("\n".join(rights_lines(rights_summary(args.out))))
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from engine.verify import verify_output
+from engine.output.verify import verify_output
 
 
 def register(subparsers) -> None:

@@ -12,11 +12,11 @@ import random
 from html import escape
 from pathlib import Path
 
+from engine.output.folder import OutputFolder, Sample, iter_tar_samples
+from engine.output.rights import counts_text, rights_summary
+from engine.output.scores import ScoreColumn, score_columns, view_range, what_if_thresholds
 from engine.report import charts, gallery
 from engine.report.assets import CSS, JS
-from engine.report.folder import OutputFolder, Sample, iter_tar_samples
-from engine.report.rights import rights_html
-from engine.report.scores import ScoreColumn, score_columns, view_range, what_if_thresholds
 
 
 def build_report(out_dir: str | Path, *, kept: int = 24, rejected: int = 24, documents: int = 6,
@@ -39,7 +39,7 @@ def build_report(out_dir: str | Path, *, kept: int = 24, rejected: int = 24, doc
         ("scores", "Scores and thresholds", _scores(folder, cols)),
         ("gallery", "Gallery", _gallery(pairs, reject_rows)),
         ("documents", "Documents", _documents(docs)),
-        ("rights", "Licences and rights", rights_html(out_dir)),
+        ("rights", "Licences and rights", _rights(out_dir)),
         ("run", "Run", _run_details(folder)),
     ]
     nav = "".join(f'<a href="#{sid}">{escape(name)}</a>' for sid, name, _ in sections)
@@ -215,6 +215,20 @@ def _documents(docs: list[Sample]) -> str:
     if not docs:
         return '<p class="muted">This output holds no interleaved documents.</p>'
     return f'<div class="docs">{"".join(gallery.document_view(d) for d in docs)}</div>'
+
+
+def _rights(out_dir: str | Path) -> str:
+    """The "Licences and rights" section: ``rights_summary`` as a table."""
+    summary = rights_summary(out_dir)
+    rows = [("Licence (kept records)", summary["licenses"]),
+            ("Licence (kept images in documents)", summary["image_licenses"]),
+            ("AI-generated (kept images)", summary["ai_generated"]),
+            ("Rejected for rights (records)", summary["rejected"]),
+            ("Removed for rights (images in documents)", summary["images_removed"])]
+    body = "".join(
+        f"<tr><th>{escape(label)}</th><td>{escape(counts_text(counts))}</td></tr>"
+        for label, counts in rows if counts or label.startswith(("Licence (kept records)", "Rejected")))
+    return f'<table class="rights">{body}</table>'
 
 
 def _run_details(folder: OutputFolder) -> str:

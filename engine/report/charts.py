@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
-from engine.report.scores import ScoreColumn, view_range
+from engine.output.scores import ScoreColumn, view_range
 
 W, H = 420, 190
 PAD_L, PAD_R, PAD_T, PAD_B = 44, 12, 14, 30

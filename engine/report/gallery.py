@@ -13,8 +13,8 @@ from html import escape
 
 from PIL import Image
 
-from engine.loader_policy import SIDE_SUFFIXES
-from engine.report.folder import Sample
+from engine.output.folder import Sample
+from engine.output.loader_policy import SIDE_SUFFIXES
 
 THUMB = 256
 _VERDICT_CLASS = {"supported": "ok", "corroborated": "ok", "unsupported": "bad",

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from engine.card import write_card
+from engine.output.card import write_card
 from engine.runner.failpoints import failpoint
 from engine.runner.stats import merge_stats
 from engine.runner.workdir import WorkDir, write_json_atomic

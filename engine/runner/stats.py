@@ -1,4 +1,9 @@
-"""Per-stage counts, times and score histograms: computed per unit, merged across units."""
+"""Run-time accounting: per-stage counts, times and score histograms, computed per unit while
+a run goes and merged across units into ``stats.json`` by finalize.
+
+Reading a finished folder's stats back (tables, pass rates, percentiles) is
+``engine/output/stats.py``'s concern, not this module's.
+"""
 
 from __future__ import annotations
 

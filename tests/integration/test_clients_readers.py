@@ -6,9 +6,9 @@ import json
 import pytest
 import webdataset as wds
 
-from engine.report.folder import OutputFolder
+from engine.output.folder import OutputFolder
+from engine.output.verify import verify_output
 from engine.sinks.documents import unpack_images
-from engine.verify import verify_output
 from tests.integration.client_outputs import code_blocks, demo_outputs  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.integration
@@ -66,7 +66,7 @@ def test_ray_data_reads_the_folder_as_it_is(output, ray_local):
 
 
 def test_loader_ray_dataset_yields_pairs_and_documents(output, ray_local):
-    from engine.loader import ray_dataset
+    from engine.output.loader import ray_dataset
 
     kind, out = output
     rows = ray_dataset(out).take_all()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.verify import verify_output
+from engine.output.verify import verify_output
 from tests.integration.cluster import LocalCluster
 from tests.integration.fetch_servers import Server, make_jpeg, reply
 from tests.integration.runs import demo_corpus, digests

@@ -14,7 +14,7 @@ from PIL import Image
 
 from engine.job import Params
 from engine.keys import url_key
-from engine.verify import verify_output
+from engine.output.verify import verify_output
 
 
 class PhotoSite(HostileSite):

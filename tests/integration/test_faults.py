@@ -12,11 +12,11 @@ import pytest
 from ray import cloudpickle  # Ray serialises with its own copy of cloudpickle
 
 from engine.job import Job
+from engine.output.verify import verify_output
 from engine.runner import run_job
 from engine.sinks import WebDatasetSink
 from engine.sources import ParquetSource
 from engine.stage import Stage
-from engine.verify import verify_output
 from filters import CaptionJunk, ExactDuplicates, ImageSize, ProbeImage
 from tests.integration.runs import demo_corpus, digests
 

@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from engine.card import write_card
-from engine.loader import ray_dataset, training_dataset
+from engine.output.card import write_card
+from engine.output.folder import OutputFolder
+from engine.output.loader import ray_dataset, training_dataset
+from engine.output.reshard import reshard
+from engine.output.stats import score_percentiles
+from engine.output.verify import verify_output
 from engine.report import build_report
-from engine.report.folder import OutputFolder
-from engine.reshard import reshard
-from engine.score_stats import score_percentiles
-from engine.verify import verify_output
 from tests.integration.runs import demo_corpus, run_demo
 
 
@@ -64,7 +64,7 @@ def test_loaders_read_every_kept_sample_once(run):
     kept = OutputFolder(out).metadata(["key"]).column("key").to_pylist()
     from torch.utils.data import DataLoader
 
-    from engine.loader import collate
+    from engine.output.loader import collate
 
     keys = []
     for batch in DataLoader(training_dataset(out, shuffle_buffer=16), batch_size=8,

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from engine.verify import verify_output
+from engine.output.verify import verify_output
 from tests.integration.runs import comparable_manifest, demo_corpus, digests, run_demo
 
 pytestmark = pytest.mark.integration

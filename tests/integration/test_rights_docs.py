@@ -60,9 +60,9 @@ def img(base: str, path: str) -> str:
 
 @pytest.mark.integration
 def test_docs_job_rights(ray_local, tmp_path):
-    from engine.card import render_card
     from engine.jobfile import load_job_module
-    from engine.report.rights import rights_summary
+    from engine.output.card import render_card
+    from engine.output.rights import rights_summary
     from engine.runner import run_job
 
     site = ImageSite()

@@ -6,7 +6,7 @@ import tarfile
 import pyarrow.parquet as pq
 import pytest
 
-from engine.verify import verify_output
+from engine.output.verify import verify_output
 from tests.conftest import corpus
 from tests.integration.runs import all_keys, demo_corpus, run_demo
 

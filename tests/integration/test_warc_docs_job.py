@@ -11,10 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from engine.job import Params
+from engine.output.verify import verify_output
 from engine.runner import run_job
 from engine.sinks.documents import unpack_images
 from engine.sources.warc_write import write_warc
-from engine.verify import verify_output
 from schemas.document import check_interleaving
 from tests.conftest import corpus
 from tests.integration.fetch_servers import Server, make_jpeg, reply

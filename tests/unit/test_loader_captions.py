@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from engine.loader import training_dataset
-from engine.loader_policy import CaptionPolicy, ScoreFilter, unit_random
+from engine.output.loader import training_dataset
+from engine.output.loader_policy import CaptionPolicy, ScoreFilter, unit_random
 from tests.unit.output_fixture import write_output
 
 
@@ -70,7 +70,7 @@ def test_policy_strings_and_filters_parse():
 def test_loader_mixture_matches_policy_whatever_the_workers(tmp_path):
     from torch.utils.data import DataLoader
 
-    from engine.loader import collate
+    from engine.output.loader import collate
 
     out = write_output(tmp_path / "run", kept=200, shards=4)
     ds = training_dataset(out, caption="mix:dense:0.8", seed=4, decode=None)

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from engine.loader import collate, training_dataset
-from engine.report.folder import OutputFolder
+from engine.output.folder import OutputFolder
+from engine.output.loader import collate, training_dataset
 from tests.unit.output_fixture import write_documents, write_output
 
 

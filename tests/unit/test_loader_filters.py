@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from engine.loader import training_dataset
-from engine.loader_policy import ScoreFilter
-from engine.report.folder import OutputFolder
+from engine.output.folder import OutputFolder
+from engine.output.loader import training_dataset
+from engine.output.loader_policy import ScoreFilter
 from tests.unit.output_fixture import write_output
 
 

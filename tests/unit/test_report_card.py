@@ -2,7 +2,7 @@
 
 import json
 
-from engine.card import render_card, size_category, write_card
+from engine.output.card import render_card, size_category, write_card
 from tests.unit.output_fixture import write_documents, write_output
 
 

@@ -7,8 +7,8 @@ import re
 import pyarrow.parquet as pq
 import pytest
 
+from engine.output.folder import Sample
 from engine.report import build_report, write_report
-from engine.report.folder import Sample
 from engine.report.gallery import highlight_claims, pair_card, reject_card, synthetic_variants
 from tests.unit.output_fixture import CLIP_THRESHOLD, write_documents, write_output
 

@@ -6,9 +6,9 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from engine.report.folder import OutputFolder
-from engine.reshard import reshard
-from engine.verify import verify_output
+from engine.output.folder import OutputFolder
+from engine.output.reshard import reshard
+from engine.output.verify import verify_output
 from tests.unit.output_fixture import write_output
 
 

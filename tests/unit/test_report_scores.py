@@ -7,9 +7,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from engine.report.folder import OutputFolder
-from engine.report.scores import ScoreColumn, score_columns
-from engine.score_stats import format_percentiles, score_percentiles
+from engine.output.folder import OutputFolder
+from engine.output.scores import ScoreColumn, score_columns
+from engine.output.stats import format_percentiles, score_percentiles
 from tests.unit.output_fixture import CLIP_THRESHOLD, NSFW_THRESHOLD, write_output
 
 

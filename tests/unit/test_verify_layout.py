@@ -3,8 +3,8 @@ WebDataset readers (Ray Data, Hugging Face datasets) can open."""
 
 import json
 
+from engine.output.verify import verify_output
 from engine.sinks.counts import write_counts
-from engine.verify import verify_output
 from tests.unit.output_fixture import write_output
 
 

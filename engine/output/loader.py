@@ -1,7 +1,7 @@
 """The training loader: a webdataset pipeline over a run's shards that a torch DataLoader reads.
 
     from torch.utils.data import DataLoader
-    from engine.loader import CaptionPolicy, training_dataset, collate
+    from engine.output.loader import CaptionPolicy, training_dataset, collate
 
     ds = training_dataset("OUT", caption=CaptionPolicy("mix", ("dense",), p=0.8, seed=1),
                           filters=["crosscheck_rate<=0.2"], shuffle_buffer=2000, seed=1,
@@ -42,9 +42,9 @@ import webdataset as wds
 from PIL import Image
 from torch.utils.data import IterableDataset, get_worker_info
 
-from engine.loader_checks import check_filters
-from engine.loader_policy import CaptionPolicy, ScoreFilter, as_filters
-from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder, Sample
+from engine.output.folder import IMAGE_EXTENSIONS, OutputFolder, Sample
+from engine.output.loader_checks import check_filters
+from engine.output.loader_policy import CaptionPolicy, ScoreFilter, as_filters
 
 __all__ = ["CaptionPolicy", "ScoreFilter", "TrainingDataset", "collate", "decode_image",
            "ray_dataset", "shard_urls", "training_dataset"]

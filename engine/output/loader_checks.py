@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from engine.loader_policy import ScoreFilter
-from engine.report.folder import OutputFolder
+from engine.output.folder import OutputFolder
+from engine.output.loader_policy import ScoreFilter
 
 log = logging.getLogger("loomery.loader")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.report.folder import OutputFolder, Sample, iter_tar_samples
+from engine.output.folder import OutputFolder, Sample, iter_tar_samples
 from engine.sinks.counts import write_counts
 from engine.sinks.files import DeterministicTar, describe, write_parquet
 from engine.sinks.layout import METADATA, SHARDS, parquet_name, tar_name

@@ -9,11 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.card_examples import loading_section
-from engine.card_hf import hf_yaml
-from engine.report.folder import OutputFolder
-from engine.report.rights import rights_markdown
-from engine.score_stats import pass_rates, score_percentiles
+from engine.output.card_examples import loading_section
+from engine.output.card_hf import hf_yaml
+from engine.output.folder import OutputFolder
+from engine.output.rights import rights_markdown
+from engine.output.stats import pass_rates, score_percentiles
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
           (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from engine.card_hf import json_schema
-from engine.loader_policy import SIDE_SUFFIXES
-from engine.report.folder import OutputFolder
+from engine.output.card_hf import json_schema
+from engine.output.folder import OutputFolder
+from engine.output.loader_policy import SIDE_SUFFIXES
 from engine.sinks.layout import LENGTH, METADATA, SHARDS, SIZES
 
 # Preferred score columns for the filter example, most useful first.
@@ -45,7 +45,7 @@ def loading_section(folder: OutputFolder, docs: bool) -> str:
              "With loomery's training loader (shard shuffle, rank/worker split, score filters, "
              "caption mixing):", "", "```python",
              "from torch.utils.data import DataLoader",
-             "from engine.loader import collate, training_dataset", "",
+             "from engine.output.loader import collate, training_dataset", "",
              f'ds = training_dataset("."{kwargs})',
              "loader = DataLoader(ds, batch_size=8, num_workers=0, collate_fn=collate)",
              "batch = next(iter(loader))",

@@ -1,17 +1,54 @@
-"""Score percentiles and pass rates of a finished run, for ``loomery stats`` and the card.
+"""The stats of a finished output folder, for ``loomery stats``, ``loomery run`` and the card:
+per-stage counts and pass rates, score percentiles, and their plain-text tables.
 
-``score_percentiles(out_dir)`` reads the shards' Parquet sidecars and the rejects, so it works on
-any output folder without touching the tars.
+Everything here reads what a finished run wrote (``manifest.json``, ``stats.json``, the Parquet
+sidecars and the rejects), never the tars. The stats a run computes while it goes (per unit,
+merged across units into ``stats.json``) are ``engine/runner/stats.py``'s: a different concept,
+run-time accounting, which this module only reads back.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from engine.report.folder import OutputFolder
-from engine.report.scores import PERCENTILES, percentiles, score_columns
+from engine.output.folder import OutputFolder
+from engine.output.scores import PERCENTILES, percentiles, score_columns
+
+
+def load_stats(out: str | Path) -> dict[str, Any]:
+    """``totals`` and per-stage ``in``/``kept``/``rejected``/``reasons``/``seconds`` of a run."""
+    out = Path(out)
+    if not (out / "manifest.json").exists():
+        raise FileNotFoundError(f"{out} has no manifest.json: the run has not finished")
+    folder = OutputFolder(out)
+    manifest, detail = folder.manifest, folder.stats.get("stages", {})
+    stages = {}
+    for name, counts in manifest["stages"].items():
+        stages[name] = {**counts, "seconds": round(detail.get(name, {}).get("seconds", 0.0), 3),
+                        "pass_rate": round(counts["kept"] / counts["in"], 4) if counts["in"] else None}
+    return {"totals": manifest["totals"], "stages": stages, "shards": len(manifest["shards"]),
+            "models": manifest.get("models", [])}
+
+
+def format_stats(out: str | Path) -> str:
+    """A plain-text table: one line per stage with its counts and top reasons."""
+    stats = load_stats(out)
+    t = stats["totals"]
+    lines = [f"{'stage':<22}{'in':>8}{'kept':>8}{'rejected':>10}{'pass':>8}{'sec':>8}  reasons"]
+    for name, s in stats["stages"].items():
+        reasons = ", ".join(f"{r}={n}" for r, n in sorted(s["reasons"].items(), key=lambda x: -x[1]))
+        rate = f"{100 * s['pass_rate']:.1f}%" if s["pass_rate"] is not None else "-"
+        lines.append(f"{name:<22}{s['in']:>8}{s['kept']:>8}{s['rejected']:>10}{rate:>8}"
+                     f"{s['seconds']:>8.2f}  {reasons}")
+    lines.append(f"total: {t['inputs']} inputs = {t['kept']} kept + {t['rejected']} rejected; "
+                 f"{stats['shards']} shards in {Path(out) / 'shards'}")
+    for m in stats["models"]:
+        flag = " (RANDOM WEIGHTS: test model)" if m.get("random_init") else ""
+        lines.append(f"model: {m['name']} for {m.get('stage')}{flag}")
+    return "\n".join(lines)
 
 
 def score_percentiles(out_dir: str | Path) -> dict:

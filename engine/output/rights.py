@@ -1,5 +1,5 @@
 """Licence and rights counts of a finished output, for ``loomery stats``, the HTML report and
-the dataset card.
+the dataset card (the report renders them as HTML itself: this module writes text and Markdown).
 
 Kept records are counted by ``license`` (``none`` where no statement was found) and by
 ``ai_generated`` (true/false/unknown): pairs from the ``license``/``ai_generated`` columns of
@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from html import escape
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from engine.report.folder import OutputFolder
+from engine.output.folder import OutputFolder
 
 RIGHTS_REASONS = ("tdm_reservation", "iptc_data_mining", "ai_generated", "license")
 
@@ -72,34 +71,21 @@ def _flag(value) -> str:
     return "unknown" if value is None else str(bool(value)).lower()
 
 
-def _pairs(counts: dict) -> str:
+def counts_text(counts: dict) -> str:
+    """``"a 3, b 1"``: counts as a readable list (``none`` when empty)."""
     return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
 
 
 def rights_lines(summary: dict) -> list[str]:
     """Plain-text lines for ``loomery stats``."""
-    lines = [f"licences: {_pairs(summary['licenses'])}"]
+    lines = [f"licences: {counts_text(summary['licenses'])}"]
     if summary["image_licenses"]:
-        lines.append(f"image licences: {_pairs(summary['image_licenses'])}")
-    lines.append(f"ai_generated: {_pairs(summary['ai_generated'])}")
-    lines.append(f"rights rejections: {_pairs(summary['rejected'])}")
+        lines.append(f"image licences: {counts_text(summary['image_licenses'])}")
+    lines.append(f"ai_generated: {counts_text(summary['ai_generated'])}")
+    lines.append(f"rights rejections: {counts_text(summary['rejected'])}")
     if summary["images_removed"]:
-        lines.append(f"rights image removals: {_pairs(summary['images_removed'])}")
+        lines.append(f"rights image removals: {counts_text(summary['images_removed'])}")
     return lines
-
-
-def rights_html(out_dir: str | Path) -> str:
-    """The report's "Licences and rights" section."""
-    summary = rights_summary(out_dir)
-    rows = [("Licence (kept records)", summary["licenses"]),
-            ("Licence (kept images in documents)", summary["image_licenses"]),
-            ("AI-generated (kept images)", summary["ai_generated"]),
-            ("Rejected for rights (records)", summary["rejected"]),
-            ("Removed for rights (images in documents)", summary["images_removed"])]
-    body = "".join(
-        f"<tr><th>{escape(label)}</th><td>{escape(_pairs(counts))}</td></tr>"
-        for label, counts in rows if counts or label.startswith(("Licence (kept records)", "Rejected")))
-    return f'<table class="rights">{body}</table>'
 
 
 def rights_markdown(out_dir: str | Path) -> str:
@@ -114,8 +100,8 @@ def rights_markdown(out_dir: str | Path) -> str:
     if summary["image_licenses"]:
         lines += ["", "| image licence | kept images |", "|---|---|"]
         lines += [f"| {k} | {v:,} |" for k, v in summary["image_licenses"].items()]
-    lines += ["", f"- AI-generated: {_pairs(summary['ai_generated'])}",
-              f"- rejected for rights: {_pairs(summary['rejected'])}"]
+    lines += ["", f"- AI-generated: {counts_text(summary['ai_generated'])}",
+              f"- rejected for rights: {counts_text(summary['rejected'])}"]
     if summary["images_removed"]:
-        lines.append(f"- images removed for rights: {_pairs(summary['images_removed'])}")
+        lines.append(f"- images removed for rights: {counts_text(summary['images_removed'])}")
     return "\n".join(lines) + "\n"

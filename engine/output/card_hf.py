@@ -18,7 +18,7 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.report.folder import IMAGE_EXTENSIONS, OutputFolder
+from engine.output.folder import IMAGE_EXTENSIONS, OutputFolder
 from engine.sinks.layout import SHARDS
 from schemas.pair import DATACOMP_TEXT
 

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from engine.report.folder import OutputFolder
+from engine.output.folder import OutputFolder
 
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
 # Used only when no record was rejected, so the rejects cannot tell the direction.
