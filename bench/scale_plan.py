@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import emit  # noqa: E402
-from engine.runner.workdir import write_json_atomic  # noqa: E402
+from engine.atomic import write_json  # noqa: E402
 from engine.sources.urls import UrlListSource  # noqa: E402
 from engine.sources.warc import WarcSource  # noqa: E402
 
@@ -64,7 +64,7 @@ def bench_warc(folder: Path, paths: int, unit_size: int) -> dict:
 
     def plan_and_save():
         units = source.plan(unit_size)
-        write_json_atomic(folder / "plan.json", [u.to_dict() for u in units])
+        write_json(folder / "plan.json", [u.to_dict() for u in units])
         return units
 
     plan_s, plan_mib, units = measured(lambda: source.plan(unit_size))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from engine.atomic import write_text
 from engine.output.card_examples import loading_section
 from engine.output.card_hf import hf_yaml
 from engine.output.folder import OutputFolder
@@ -67,7 +68,7 @@ def render_card(out_dir: str | Path) -> str:
 def write_card(out_dir: str | Path) -> Path:
     """Write the card to ``out_dir/README.md`` and return its path."""
     path = Path(out_dir) / "README.md"
-    path.write_text(render_card(out_dir), encoding="utf-8")
+    write_text(path, render_card(out_dir))
     return path
 
 

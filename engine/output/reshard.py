@@ -7,8 +7,6 @@ Samples keep their order and their members' bytes; the Parquet sidecars are re-c
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -17,6 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.atomic import write_json
 from engine.output.folder import OutputFolder, Sample, iter_tar_samples
 from engine.sinks.counts import write_counts
 from engine.sinks.files import DeterministicTar, describe, write_parquet
@@ -49,9 +48,7 @@ def reshard(src: str | Path, dst: str | Path, samples_per_shard: int) -> dict:
         "samples_per_shard": samples_per_shard,
         "created": datetime.now(UTC).isoformat(timespec="seconds")}}
     manifest["shards"], manifest["rejects"] = shards, rejects
-    tmp = dst / "manifest.json.tmp-reshard"
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=False))
-    os.replace(tmp, dst / "manifest.json")  # written last, atomically, as a run's is
+    write_json(dst / "manifest.json", manifest)  # written last, atomically, as a run's is
     return manifest
 
 

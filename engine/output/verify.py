@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from engine.atomic import TMP_MARK
 from engine.sinks.counts import read_sizes
 from engine.sinks.files import describe
 from engine.sinks.layout import LENGTH, SHARDS, stats_name
@@ -85,7 +86,7 @@ def verify_output(out: str | Path) -> list[str]:
     if rejected != totals["rejected"]:
         problems.append(f"rejects hold {rejected} rows, manifest says rejected={totals['rejected']}")
     problems += _check_counts(out, manifest["shards"])
-    leftovers = [str(p.relative_to(out)) for p in out.rglob("*") if ".tmp-" in p.name or p.name == "_work"]
+    leftovers = [str(p.relative_to(out)) for p in out.rglob("*") if TMP_MARK in p.name or p.name == "_work"]
     if leftovers:
         problems.append(f"temporary files remain: {', '.join(sorted(leftovers)[:5])}")
     return problems

@@ -12,6 +12,7 @@ import random
 from html import escape
 from pathlib import Path
 
+from engine.atomic import write_text
 from engine.output.folder import OutputFolder, Sample, iter_tar_samples
 from engine.output.rights import counts_text, rights_summary
 from engine.output.scores import ScoreColumn, score_columns, view_range, what_if_thresholds
@@ -63,7 +64,7 @@ def build_report(out_dir: str | Path, *, kept: int = 24, rejected: int = 24, doc
 def write_report(out_dir: str | Path, path: str | Path, **options) -> Path:
     """Write ``build_report(out_dir, **options)`` to ``path`` and return it."""
     path = Path(path)
-    path.write_text(build_report(out_dir, **options), encoding="utf-8")
+    write_text(path, build_report(out_dir, **options))
     return path
 
 

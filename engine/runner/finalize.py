@@ -14,10 +14,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import write_json
 from engine.output.card import write_card
 from engine.runner.failpoints import failpoint
 from engine.runner.stats import merge_stats
-from engine.runner.workdir import WorkDir, write_json_atomic
+from engine.runner.workdir import WorkDir
 from engine.sinks.counts import write_counts
 from engine.sinks.layout import METADATA, parquet_name, tar_name
 from engine.sources.base import Unit
@@ -60,7 +61,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
             raise FileNotFoundError(f"{src} is missing and {dst} was never published")
     write_counts(out, shards)  # sizes.json, per-shard stats, __len__: O(shards) small files
     stats_doc = {"totals": totals, "stages": stats}
-    write_json_atomic(out / "stats.json", stats_doc)
+    write_json(out / "stats.json", stats_doc)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "loomery_version": _version(),
@@ -80,7 +81,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
     if problems:
         raise RuntimeError("refusing to write an inconsistent manifest: " + "; ".join(problems))
     failpoint("before_manifest")
-    write_json_atomic(out / "manifest.json", manifest)
+    write_json(out / "manifest.json", manifest)
     shutil.rmtree(work.root, ignore_errors=True)
     write_card(out)
     return manifest

@@ -52,10 +52,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import ray
 
+from engine.atomic import write_json
 from engine.runner import global_tasks as T
 from engine.runner.global_bucket_scan import read_bucket, run_global_stage  # noqa: F401  (loomery dedup)
 from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc, write_parquet_atomic
-from engine.runner.workdir import read_json, write_json_atomic
+from engine.runner.workdir import read_json
 from engine.stage import ClusterStage, GlobalStage
 
 PARTITIONS = 16  # the least number of bucket ranges
@@ -159,7 +160,7 @@ def run_global_step(
     summary = {"partitions": parts, "subranges": len(subranges), "decision_rows": rows,
                "units_with_decisions": sum(p["units"] for p in published),
                "io": add_counts(counts, IO.take()), "seconds": clock.laps}
-    write_json_atomic(folder / DONE, summary)
+    write_json(folder / DONE, summary)
     for path in folder.glob("sub-*.arrow"):  # the decide inputs are no longer needed
         os.unlink(path)
     return summary

@@ -6,7 +6,6 @@ Every task reads through the counting helpers of :mod:`engine.runner.partition_f
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import pyarrow.parquet as pq
 import ray
 
 from engine import columns as C
+from engine.atomic import publish_file, temp_path, write_json
 from engine.runner.components import connected_components, owner
 from engine.runner.memory import release_unused_memory
 from engine.runner.partition_files import (
@@ -31,7 +31,7 @@ from engine.runner.partition_files import (
     write_ipc_atomic,
     write_parquet_atomic,
 )
-from engine.runner.workdir import read_json, write_json_atomic
+from engine.runner.workdir import read_json
 
 
 def _many(values: list, parts: int):
@@ -95,7 +95,7 @@ def gather(unit_folders: list[str], part: int, lo: int, hi: int, folder: str, ta
         out = [str(names[0])]
     else:
         out = [str(f.final) for f in subfiles if f.close()]
-    write_json_atomic(Path(folder) / f"gather-{part:04d}.json", out)
+    write_json(Path(folder) / f"gather-{part:04d}.json", out)
     release_unused_memory()
     return (out, buckets), take_counts()
 
@@ -113,7 +113,7 @@ class _SubFile:
     FLUSH_BYTES = 8 << 20
 
     def __init__(self, final: Path):
-        self.final, self.tmp = final, final.with_name(f".{final.name}.tmp-{uuid.uuid4().hex}")
+        self.final, self.tmp = final, temp_path(final)
         self.writer, self.buffer, self.size = None, [], 0
 
     def add(self, rows: pa.Table) -> None:
@@ -140,7 +140,7 @@ class _SubFile:
             return False
         self.writer.close()
         count_write(self.tmp)
-        self.tmp.replace(self.final)
+        publish_file(self.tmp, self.final)
         return True
 
 
@@ -286,7 +286,7 @@ def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dic
         edges += pq.read_metadata(path).num_rows
         counts["opens"] = counts.get("opens", 0) + 1  # the footer here, the whole file below
     if not edges:  # no duplicate anywhere: no cluster, no decision
-        write_json_atomic(marker, [])
+        write_json(marker, [])
         return []
     parts = max(1, min(parts, -(-edges // EDGES_PER_TASK)))
     for path in edge_files + decided:  # each read once, by the tasks below
@@ -301,7 +301,7 @@ def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dic
     for _, io in ray.get(done):
         for name, value in io.items():
             counts[name] = counts.get(name, 0) + value
-    write_json_atomic(marker, outs)
+    write_json(marker, outs)
     return outs
 
 
@@ -327,7 +327,7 @@ def publish(stage, decided: list[str], r: int, ranges: int, unit_count: int, fol
             write_ipc_atomic(merged, unit_decisions_file(folder, int(unit[lo])))
             rows += merged.num_rows
             written += 1
-    write_json_atomic(Path(folder) / f"published-{r:04d}.json", {"rows": rows, "units": written})
+    write_json(Path(folder) / f"published-{r:04d}.json", {"rows": rows, "units": written})
     return table.schema.empty_table(), take_counts()
 
 

@@ -20,7 +20,6 @@ what the code path really does instead of an estimate.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from engine import columns as C
+from engine.atomic import atomic_path
 
 SIGNATURE_PREFIX = "sig-"
 
@@ -95,18 +95,16 @@ def write_ipc(table: pa.Table, path: Path) -> None:
 
 def write_ipc_atomic(table: pa.Table, path: Path) -> None:
     """:func:`write_ipc` under a temporary name, renamed to ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    write_ipc(table, tmp)
-    count_write(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        write_ipc(table, tmp)
+        count_write(tmp)
 
 
 def write_parquet_atomic(table: pa.Table, path: Path, **options) -> None:
     """Write ``table`` under a temporary name and rename it to ``path`` (a rerun overwrites)."""
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    pq.write_table(table, str(tmp), **options)
-    count_write(tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, str(tmp), **options)
+        count_write(tmp)
 
 
 def partition_of(bucket: np.ndarray | pa.Array, buckets: int, partitions: int) -> np.ndarray:

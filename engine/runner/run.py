@@ -10,6 +10,7 @@ from typing import Any
 
 import ray
 
+from engine.atomic import write_json
 from engine.job import Job
 from engine.runner.cluster import ray_session
 from engine.runner.execute import run_phase
@@ -19,7 +20,7 @@ from engine.runner.global_step import StepInputs, plan_partitions, read_no_decis
 from engine.runner.hostgate import job_host_gate
 from engine.runner.phases import plan_phases, score_ranges, stage_order
 from engine.runner.progress import PhaseProgress as _Progress
-from engine.runner.workdir import WorkDir, read_json, write_json_atomic
+from engine.runner.workdir import WorkDir, read_json
 from engine.sources.base import Unit
 from engine.stage import GlobalStage
 
@@ -134,10 +135,10 @@ def _plan(job: Job, work: WorkDir, record: dict[str, Any]) -> list[Unit]:
         if plan_file.exists():
             return [Unit(**u) for u in read_json(plan_file)]
     else:
-        write_json_atomic(job_file, record)
+        write_json(job_file, record)
     units = job.source.plan(job.unit_size)
     notes = job.source.notes() if callable(getattr(job.source, "notes", None)) else []
-    write_json_atomic(work.root / "source_notes.json", list(notes))
-    write_json_atomic(plan_file, [u.to_dict() for u in units], compact=True)
+    write_json(work.root / "source_notes.json", list(notes))
+    write_json(plan_file, [u.to_dict() for u in units], compact=True)
     return units
 

@@ -10,24 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import uuid
 from pathlib import Path
 from typing import Any
 
+from engine.atomic import TMP_MARK, temp_path, write_json
+
 DONE = "_DONE.json"
-
-
-def write_json_atomic(path: Path, data: Any, *, compact: bool = False) -> None:
-    """Write JSON to a temporary name, fsync, then rename over ``path``. ``compact`` (one line,
-    no indent) for files that grow with the run, such as the plan's one entry per unit."""
-    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex}")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=None if compact else 2, separators=(",", ":") if compact else None,
-                  ensure_ascii=False)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def read_json(path: Path) -> Any:
@@ -60,14 +48,14 @@ class WorkDir:
 
     def new_tmp_unit(self, p: int, unit: int) -> Path:
         """A fresh folder to write a unit's outputs into before publishing them."""
-        tmp = self.phase(p) / f".u{unit:06d}.tmp-{uuid.uuid4().hex}"
+        tmp = temp_path(self.unit(p, unit))
         tmp.mkdir(parents=True)
         return tmp
 
     def publish_unit(self, p: int, unit: int, tmp: Path, info: dict[str, Any]) -> None:
         """Write the marker into ``tmp`` and rename it to the unit's folder. If another attempt
         published the unit first (a retried task), this attempt's files are discarded."""
-        write_json_atomic(tmp / DONE, info)
+        write_json(tmp / DONE, info)
         try:
             os.rename(tmp, self.unit(p, unit))
         except OSError:
@@ -79,10 +67,10 @@ class WorkDir:
         """Remove half-written temporaries left by a killed run."""
         if not self.root.exists():
             return
-        for path in self.root.rglob(".*.tmp-*"):
+        for path in self.root.rglob(f".*{TMP_MARK}*"):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink(missing_ok=True)
-        for path in self.out.glob(".*.tmp-*"):
+        for path in self.out.glob(f".*{TMP_MARK}*"):
             path.unlink(missing_ok=True)

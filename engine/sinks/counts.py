@@ -8,16 +8,10 @@ beside the tars). Cost: one small file per shard plus two, written once, O(shard
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from engine.atomic import write_text
 from engine.sinks.layout import LENGTH, METADATA, SHARDS, SIZES, stats_name
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp-counts")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def shard_stats(shard: dict) -> dict:
@@ -36,9 +30,9 @@ def write_counts(out: str | Path, shards: list[dict]) -> dict[str, int]:
     (out / SHARDS).mkdir(exist_ok=True)
     sizes = {s["name"].rsplit("/", 1)[-1]: int(s["samples"]) for s in shards}
     for shard in shards:
-        _write(out / stats_name(shard["name"]), json.dumps(shard_stats(shard), sort_keys=True))
-    _write(out / METADATA / SIZES, json.dumps(sizes, indent=0, sort_keys=True))
-    _write(out / SHARDS / LENGTH, f"{sum(sizes.values())}\n")
+        write_text(out / stats_name(shard["name"]), json.dumps(shard_stats(shard), sort_keys=True))
+    write_text(out / METADATA / SIZES, json.dumps(sizes, indent=0, sort_keys=True))
+    write_text(out / SHARDS / LENGTH, f"{sum(sizes.values())}\n")
     return sizes
 
 
