@@ -1,4 +1,4 @@
-"""Record keys: stable hashes of a record's source identity.
+"""Record keys: stable hashes of a record's source identity, and WebDataset's sample-key rule.
 
 The same input always gets the same key, so keys join outputs across runs, phases and shards.
 Keys are 24 lowercase hex digits (96 bits) with no dots, as WebDataset sample keys require.
@@ -36,3 +36,18 @@ def normalize_url(url: str) -> str:
 def url_key(url: str) -> str:
     """Key of a record identified by its URL."""
     return record_key(normalize_url(url))
+
+
+def split_member(name: str) -> tuple[str, str]:
+    """Split a tar member name into (sample key, extension) by WebDataset's rule: the key is the
+    path up to the first dot of the file name, the extension the rest (``run.v2/k.0.jpg`` ->
+    ``run.v2/k``, ``0.jpg``), so a dot in a folder name stays in the key. A name without a dot
+    gets the extension ``""``.
+
+    The one place this rule lives: the sources, ``loomery verify`` and the output reader use it.
+    Written out rather than taken from ``webdataset.tariterators.base_plus_ext`` because
+    importing webdataset loads torch, which the runner and its workers do not otherwise need.
+    """
+    folder, slash, base = name.rpartition("/")
+    key, _, ext = base.partition(".")
+    return folder + slash + key, ext

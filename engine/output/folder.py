@@ -15,6 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from engine.keys import split_member
+
 IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "webp")
 
 
@@ -50,14 +52,6 @@ class Sample:
             if head.isdigit() and tail in IMAGE_EXTENSIONS:
                 out[int(head)] = data
         return out
-
-
-def split_member(name: str) -> tuple[str, str]:
-    """Split a tar member name into (key, extension) the WebDataset way: at the first dot."""
-    base = name.rsplit("/", 1)[-1]
-    key, _, ext = base.partition(".")
-    prefix = name[: len(name) - len(base)]
-    return prefix + key, ext
 
 
 def iter_tar_samples(path: str | Path) -> Iterator[Sample]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from engine.atomic import TMP_MARK
+from engine.keys import split_member
 from engine.sinks.counts import read_sizes
 from engine.sinks.files import describe
 from engine.sinks.layout import LENGTH, SHARDS, stats_name
@@ -138,7 +139,7 @@ def _tar_keys(path: Path, problems: list[str]) -> list[str]:
     try:
         with tarfile.open(path) as tar:
             for member in tar:
-                key, _, ext = member.name.partition(".")
+                key, ext = split_member(member.name)
                 if key not in members:
                     keys.append(key)
                     members[key] = set()

@@ -9,18 +9,12 @@ from typing import Any
 import fsspec
 import pyarrow as pa
 
+from engine.keys import split_member
 from engine.sources.base import Source, Unit, cut_byte_ranges, expand_paths
 from engine.sources.identity import relative_names
 from engine.sources.samples import IMAGE_EXTENSIONS, LooseSample, pairs_from_samples
 
 BROKEN_TAIL = "__broken_tail__"
-
-
-def _split(name: str) -> tuple[str, str]:
-    """WebDataset's split: the key is the path up to the first dot of the file name."""
-    folder, _, base = name.rpartition("/")
-    stem, _, ext = base.partition(".")
-    return (f"{folder}/{stem}" if folder else stem), ext.lower()
 
 
 class WebDatasetSource(Source):
@@ -59,7 +53,8 @@ class WebDatasetSource(Source):
                 for member in tar:
                     if not member.isfile():
                         continue
-                    key, ext = _split(member.name)
+                    key, ext = split_member(member.name)
+                    ext = ext.lower()
                     sample = samples.setdefault(key, LooseSample(identity=f"{name}#{key}"))
                     data = tar.extractfile(member).read()
                     if ext in IMAGE_EXTENSIONS and sample.image is None:
