@@ -1,8 +1,8 @@
 """CLIP score: cosine similarity between an image and its caption, with an open_clip model.
 
 LAION-5B kept English pairs with ViT-B/32 similarity >= 0.28 (``threshold``); per-language
-thresholds read the ``lang`` column (from :class:`filters.safety.language.LanguageId`) when it is
-there. DataComp instead keeps the top fraction of all scores: that needs every score before it
+thresholds read the ``language`` column (from :class:`filters.safety.language.LanguageId`) when it
+is there. DataComp instead keeps the top fraction of all scores: that needs every score before it
 decides, so it is the global stage :class:`filters.clip_top.ClipTopFraction`, placed after a
 ``ClipScore(threshold=None)`` that only scores.
 
@@ -49,7 +49,7 @@ class ClipScore(ClipModelFilter):
         *,
         threshold: float | None = LAION_THRESHOLD,
         lang_thresholds: dict[str, float] | None = None,
-        lang_column: str = "lang",
+        lang_column: str = "language",
         caption_column: str = "caption",
         save_embeddings: bool = True,
         batch_size: int = 128,

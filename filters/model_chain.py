@@ -13,7 +13,7 @@ Parameters read (all optional):
 - ``models``: model set, ``default`` or ``test-tiny`` (tiny random CLIP, labelled as such);
 - ``blocklist_sha256``, ``blocklist_md5``, ``blocklist_phash``, ``blocklist_urls``,
   ``blocklist_domains``: list files; ``blocklist_phash_distance`` (default 4);
-- ``languages``: allowed caption languages, comma-separated (default: any; ``lang`` recorded);
+- ``languages``: allowed caption languages, comma-separated (default: any; ``language`` recorded);
 - ``pii``: ``redact`` (default), ``reject`` or ``off``;
 - ``toxicity_max``: reject text at or above this profanity probability (0.8; ``toxicity=off``);
 - ``nsfw_max``: reject images at or above this NudeNet score (0.5; ``nsfw=off``);

