@@ -6,9 +6,9 @@ import pyarrow as pa
 
 from engine import columns as C
 from engine.html.stage import DOCUMENT_COLUMNS
-from filters.doc_consent import DocumentConsent
-from filters.doc_images import DocImageFilter, image_reason
-from filters.doc_text import DocImageCount, DocLanguage, DocQuality, DocWordCount, quality_signals
+from filters.documents.consent import DocumentConsent
+from filters.documents.images import DocImageFilter, image_reason
+from filters.documents.text import DocImageCount, DocLanguage, DocQuality, DocWordCount, quality_signals
 from schemas.document import check_interleaving
 
 EN = ("The committee met on Tuesday to discuss the new budget for the city library, and the "

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from engine.stage import Stage
-from filters.doc_positions import apply_removals, image_positions
+from filters.documents.positions import apply_removals, image_positions
 
 FURNITURE = re.compile(
     r"(?:^|[/_.\-=?&])(logo|logos|icon|icons|favicon|avatar|avatars|gravatar|button|btn|badge"
@@ -48,7 +48,7 @@ def image_reason(url: str, width: int | None, height: int | None, min_side: int,
 class DocImageFilter(Stage):
     """Remove furniture, ``data:``, wrong-format and declared-tiny images from documents.
 
-    Not a Filter: it never rejects a document, it edits positions (see filters.doc_positions).
+    Not a Filter: it never rejects a document, it edits positions (see filters.documents.positions).
     """
 
     name = "doc_images"

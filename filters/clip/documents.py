@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 from engine.stage import Resources, set_columns
-from filters.clip import DEFAULT_MODEL, gpu_available
-from filters.clip_model import ClipModelFilter
+from filters.clip.model import ClipModelFilter
+from filters.clip.score import DEFAULT_MODEL, gpu_available
 
 
 class DocClipScore(ClipModelFilter):

@@ -2,7 +2,7 @@
 
 Each worker keeps one :class:`engine.fetch.Fetcher` from ``setup()`` on, so the stage runs as an
 actor pool; per-host limits, Retry-After pauses and robots.txt hold for the whole job (the
-job's host gate, see :class:`filters.fetch_base.FetchingFilter`). A batch's URLs are
+job's host gate, see :class:`filters.images.fetch_base.FetchingFilter`). A batch's URLs are
 fetched concurrently; each body is resized in a worker thread as soon as it arrives.
 """
 
@@ -16,9 +16,9 @@ import pyarrow as pa
 
 from engine.fetch import FetchPolicy, FetchResult
 from engine.stage import Resources, set_columns
-from filters.fetch_base import FetchingFilter
+from filters.images.fetch_base import FetchingFilter
+from filters.images.resize import ResizeError
 from filters.provenance.pair_columns import rights_arrays, rights_row
-from filters.resize import ResizeError
 
 
 class FetchImages(FetchingFilter):
