@@ -15,7 +15,7 @@ from typing import Any
 import pyarrow as pa
 
 from engine.fetch import FetchPolicy, FetchResult
-from engine.stage import Resources, set_columns
+from engine.stage import Resources, Verdicts, set_columns
 from filters.images.fetch_base import FetchingFilter
 from filters.images.resize import ResizeError
 from filters.provenance.pair_columns import rights_arrays, rights_row
@@ -86,19 +86,15 @@ class FetchImages(FetchingFilter):
             }
 
         results = self.fetcher().fetch_all(urls, self.concurrency, on_result)
-        reasons: list[str | None] = []
-        details: list[str | None] = []
+        verdicts = Verdicts()
         for i, result in enumerate(results):
             if result.reason is not None:
-                reasons.append(result.reason)
-                details.append(result.detail)
+                verdicts.reject(result.reason, detail=result.detail)
             elif i in failures:
-                reasons.append(ResizeError.reason)
-                details.append(failures[i])
+                verdicts.reject(ResizeError.reason, detail=failures[i])
             else:
-                reasons.append(None)
-                details.append(None)
-        return self.verdict(_with_columns(batch, results, rows), reasons, details=details)
+                verdicts.keep()
+        return self.verdict(_with_columns(batch, results, rows), **verdicts.columns())
 
 
 def _with_columns(batch: pa.Table, results: list[FetchResult], rows) -> pa.Table:
