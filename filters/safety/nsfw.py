@@ -16,7 +16,6 @@ import pyarrow as pa
 from engine.stage import Filter, Resources, set_columns
 from filters.images.pixels import BadImage, bound_for, open_rgb
 
-MODEL = "nudenet-320n"
 SIZE = 320
 # NudeNet's label order (class index -> label), from nudenet 3.4.
 LABELS = (
