@@ -5,7 +5,7 @@ import pytest
 
 from engine import columns as C
 from engine.job import Job, Params
-from engine.runner.unit_ops import StageError, apply_stage, prepare
+from engine.runner.apply_stages import StageError, apply_stage, prepare
 from engine.sinks import WebDatasetSink
 from engine.sources.base import Source, Unit
 from engine.stage import Filter, Resources, Stage, Verdicts
