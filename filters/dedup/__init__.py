@@ -12,13 +12,13 @@ from engine.exports import lazy_exports
 
 EXPORTS = {
     "Decontaminate": "filters.dedup.decontam",
-    "DropRepeatedImages": "filters.dedup.documents",
-    "RepeatedImageUrls": "filters.dedup.documents",
+    "DropRepeatedImages": "filters.dedup.repeated_images",
+    "RepeatedImageUrls": "filters.dedup.repeated_images",
     "ExactDuplicates": "filters.dedup.exact",
     "MinHasher": "filters.dedup.minhash",
     "normalize_text": "filters.dedup.minhash",
     "word_shingles": "filters.dedup.minhash",
-    "NearDuplicates": "filters.dedup.stages",
+    "NearDuplicates": "filters.dedup.near_duplicates",
     "DuplicateUrls": "filters.dedup.urls",
     "RejectDuplicateUrls": "filters.dedup.urls",
     "duplicate_url_stages": "filters.dedup.urls",
