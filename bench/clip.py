@@ -90,7 +90,7 @@ def clip_spec(choice: str):
 def bench_clip(images, captions, args) -> dict:
     import torch
 
-    from filters.clip import ClipScore
+    from filters.clip.score import ClipScore
 
     spec = clip_spec(args.model)
     gpus = 1 if args.device == "cuda" else 0

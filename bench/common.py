@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 
 import psutil
 
@@ -69,13 +69,6 @@ class PeakRss:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
-
-
-@contextmanager
-def timed(result: dict, key: str):
-    start = time.perf_counter()
-    yield
-    result[key] = time.perf_counter() - start
 
 
 def emit(**fields) -> None:

@@ -111,7 +111,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from filters.clip import ClipScore
+    from filters.clip.score import ClipScore
     from recaption.crosscheck import CrossCheck
 
     table = corpus(args.records, args.text_every)

@@ -30,7 +30,7 @@ import ray  # noqa: E402
 from bench.common import emit  # noqa: E402
 from bench.site import VERSION, LoopbackServer, make_pack  # noqa: E402
 from engine.fetch import Fetcher, FetchPolicy  # noqa: E402
-from engine.runner.hostgate import start_gate, stop_gate  # noqa: E402
+from engine.runner.hostgate_actors import start_gate, stop_gate  # noqa: E402
 
 
 def rate(urls: list[str], policy: FetchPolicy, concurrency: int, gate) -> float:

@@ -94,7 +94,7 @@ def write_sink_and_tarwriter(folder: Path, samples: int, shards: int, size: int)
     import pyarrow as pa
     import webdataset as wds
 
-    from engine.runner.unit_io import conform
+    from engine.runner.unit_read_write import conform
     from engine.sinks import WebDatasetSink
     from schemas import PAIR_SCHEMA
 

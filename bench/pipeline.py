@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import PeakRss, emit  # noqa: E402
 from engine.demo.corpus import draw_scene, encode  # noqa: E402
-from filters.caption import junk_reason  # noqa: E402
+from filters.captions.checks import junk_reason  # noqa: E402
 
 
 def make_corpus(folder: Path, records: int, rows_per_file: int = 5000) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine.consent.image_rights import image_rights  # noqa: E402
-from filters.resize import Resizer  # noqa: E402
+from filters.images.resize import Resizer  # noqa: E402
 from tests.rights_images import jpeg, personal_exif, xmp_elements  # noqa: E402
 
 

@@ -7,8 +7,6 @@ Keys are 24 lowercase hex digits (96 bits) with no dots, as WebDataset sample ke
 import hashlib
 from urllib.parse import urlsplit, urlunsplit
 
-KEY_HEX_DIGITS = 24
-
 
 def record_key(identity: str) -> str:
     """Key of the record whose source identity is ``identity`` (a normalized URL, a file#index)."""

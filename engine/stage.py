@@ -135,6 +135,46 @@ class Filter(Stage):
         return set_columns(batch, new)
 
 
+
+class Verdicts:
+    """A filter's decisions, collected row by row in input order, for :meth:`Filter.verdict`::
+
+        verdicts = Verdicts()
+        for n in counts:
+            if n < self.min_words:
+                verdicts.reject("too_few_words", n, self.min_words)
+            else:
+                verdicts.keep(n)
+        return self.verdict(batch, **verdicts.columns())
+
+    ``score`` is the value judged and ``threshold`` the bound it failed; the rejects table records
+    both for rejected rows only. :attr:`scores` holds every row's score, for a score column.
+    """
+
+    def __init__(self) -> None:
+        self.reasons: list[str | None] = []
+        self.scores: list[float | None] = []
+        self.thresholds: list[float | None] = []
+        self.details: list[str | None] = []
+
+    def keep(self, score: float | None = None) -> None:
+        """The next row is kept (its score, if any, goes to :attr:`scores`)."""
+        self.reject(None, score)
+
+    def reject(self, reason: str | None, score: float | None = None, threshold: float | None = None,
+               detail: str | None = None) -> None:
+        """The next row is rejected for ``reason`` (None keeps it)."""
+        self.reasons.append(reason)
+        self.scores.append(score)
+        self.thresholds.append(threshold)
+        self.details.append(detail)
+
+    def columns(self) -> dict[str, list]:
+        """The keyword arguments of :meth:`Filter.verdict` after the batch."""
+        return {"reasons": self.reasons, "scores": self.scores, "thresholds": self.thresholds,
+                "details": self.details}
+
+
 class GlobalStage(Stage):
     """A stage that must see every record before it decides, such as deduplication.
 

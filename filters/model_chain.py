@@ -57,7 +57,7 @@ def quarantine_stages(params: Params, *, kind: str = "pairs") -> list[Stage]:
 def model_stages(params: Params, *, kind: str = "pairs", notes: list[str] | None = None) -> list[Stage]:
     """Language, PII, toxicity, NSFW, faces, OCR and CLIP stages, cheap first.
 
-    For documents the image stages are :class:`filters.doc_image_models.PerImage` wrappers, named
+    For documents the image stages are :class:`filters.documents.per_image.PerImage` wrappers, named
     ``doc_nsfw``, ``doc_faces`` and ``doc_text_in_image``, that judge every image of a document.
     """
     from filters.safety.faces import Faces
@@ -89,12 +89,12 @@ def model_stages(params: Params, *, kind: str = "pairs", notes: list[str] | None
     if faces != "off":
         images.append(Faces(mode=faces))
     if ocr:
-        from filters.ocr import TextInImage
+        from filters.safety.text_in_image import TextInImage
 
         images.append(TextInImage(max_ratio=float(text_max) if text_max else None, num_cpus=cpus,
                                   concurrency=workers))
     if kind == "docs":
-        from filters.doc_image_models import PerImage
+        from filters.documents.per_image import PerImage
 
         rejecting = ("nsfw",) if doc_nsfw == "reject" else ()
         images = [PerImage(s, document_reasons=rejecting, name=f"doc_{s.name}") for s in images]
@@ -104,12 +104,12 @@ def model_stages(params: Params, *, kind: str = "pairs", notes: list[str] | None
 def clip_stages(params: Params, notes: list[str], *, kind: str = "pairs") -> list[Stage]:
     """``[ClipScore]`` (+ ``ClipTopFraction``) for the set's CLIP, or ``[]`` with a note.
 
-    Documents get :class:`filters.clip_docs.DocClipScore` (each image against its nearest text).
+    Documents get :class:`filters.clip.documents.DocClipScore` (each image against its nearest text).
     """
     from engine.models.loaders import is_available
     from engine.models.registry import model_for
-    from filters.clip import LAION_THRESHOLD, ClipScore
-    from filters.clip_top import ClipTopFraction
+    from filters.clip.score import LAION_THRESHOLD, ClipScore
+    from filters.clip.top_fraction import ClipTopFraction
 
     model_set = params.str("models", "default")
     enabled = params.bool("clip", True)
@@ -138,7 +138,7 @@ def clip_stages(params: Params, notes: list[str], *, kind: str = "pairs") -> lis
         )
         return []
     if kind == "docs":
-        from filters.clip_docs import DocClipScore
+        from filters.clip.documents import DocClipScore
 
         if spec.random_init:
             notes.append(f"doc_clip_score uses {spec.name}: RANDOM weights (test model), scores only")

@@ -22,7 +22,7 @@ Parameters (``--param key=value``):
   unit_size, samples_per_shard, batch_size
   models, blocklist_*, pii, toxicity*, nsfw*, doc_nsfw (reject|remove), faces, ocr, text_max,
   clip, doc_clip_min    model filters (filters/model_chain.py); NSFW, faces and OCR judge every
-                    fetched image of a document (filters/doc_image_models.py)
+                    fetched image of a document (filters/documents/per_image.py)
   dedup*, max_image_repeats, eval_set, recaption*, crosscheck*
 """
 
@@ -32,17 +32,17 @@ from engine.job import Job, Params
 from engine.sinks.documents import DocumentSink
 from engine.sources.warc import WarcSource
 from engine.stage import Resources
-from filters.clip_docs import DocClipScore
+from filters.clip.documents import DocClipScore
 from filters.dedup import Decontaminate, DropRepeatedImages, NearDuplicates, RepeatedImageUrls
-from filters.doc_consent import DocumentConsent
-from filters.doc_fetch import FetchDocumentImages
-from filters.doc_image_models import PerImage
-from filters.doc_images import DocImageFilter
-from filters.doc_text import DocImageCount, DocLanguage, DocQuality, DocWordCount
+from filters.dedup.urls import duplicate_url_stages
+from filters.documents.consent import DocumentConsent
+from filters.documents.fetch import FetchDocumentImages
+from filters.documents.images import DocImageFilter
+from filters.documents.per_image import PerImage
+from filters.documents.text import DocImageCount, DocLanguage, DocQuality, DocWordCount
 from filters.model_chain import model_stages, quarantine_stages
 from filters.provenance import page_tdmrep_file, rights_stages
 from filters.safety.language import LanguageId
-from filters.url_dedup import duplicate_url_stages
 from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
 from recaption.pipeline import stages_for as recaption_stages
 

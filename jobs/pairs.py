@@ -36,10 +36,10 @@ from engine.sources.urls import UrlListSource
 from engine.stage import Resources
 from filters import AspectRatio, CaptionJunk, CaptionLength, ExactDuplicates, ImageSize
 from filters.dedup import Decontaminate, NearDuplicates
-from filters.fetch import FetchImages
+from filters.dedup.urls import duplicate_url_stages
+from filters.images.fetch import FetchImages
 from filters.model_chain import model_stages, quarantine_stages
 from filters.provenance import rights_stages
-from filters.url_dedup import duplicate_url_stages
 from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
 from recaption.pipeline import stages_for as recaption_stages
 

@@ -4,26 +4,26 @@ Jobs add the stage with :func:`stages_for` (after dedup, before the cross-check)
 
     stages += recaption.stages_for(params, documents=False, notes=notes)
 
-The hallucination cross-check lives in :mod:`recaption.crosscheck`.
+The hallucination cross-check lives in :mod:`recaption.crosscheck`; its names (``CrossCheck``...)
+are exported here too. Each name loads its module on first use, so ``import recaption`` loads no
+model library.
 """
 
-from recaption.captioner import Captioner, CaptionRequest, Generation
-from recaption.existing import caption_columns
-from recaption.hygiene import clean_caption
-from recaption.pipeline import stages_for
-from recaption.prompts import PromptTemplate, get_prompt, prompt_ids, register_prompt
-from recaption.stage import Recaption
+from engine.exports import lazy_exports, merged_exports
+from recaption import crosscheck
 
-__all__ = [
-    "CaptionRequest",
-    "Captioner",
-    "Generation",
-    "PromptTemplate",
-    "Recaption",
-    "caption_columns",
-    "clean_caption",
-    "get_prompt",
-    "prompt_ids",
-    "register_prompt",
-    "stages_for",
-]
+EXPORTS = merged_exports({
+    "CaptionRequest": "recaption.captioner",
+    "Captioner": "recaption.captioner",
+    "Generation": "recaption.captioner",
+    "caption_columns": "recaption.existing",
+    "clean_caption": "recaption.hygiene",
+    "stages_for": "recaption.pipeline",
+    "PromptTemplate": "recaption.prompts",
+    "get_prompt": "recaption.prompts",
+    "prompt_ids": "recaption.prompts",
+    "register_prompt": "recaption.prompts",
+    "Recaption": "recaption.stage",
+}, crosscheck.EXPORTS)
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

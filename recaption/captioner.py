@@ -14,9 +14,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-# Deterministic decoding by default: the same image and prompt give the same caption.
-DEFAULT_GENERATION = {"do_sample": False, "temperature": 0.0, "seed": 0}
-
 
 @dataclass(frozen=True)
 class CaptionRequest:

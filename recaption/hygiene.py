@@ -18,8 +18,6 @@ REPETITIVE = "repetitive"  # a degenerate loop ("a dog and a dog and a dog and .
 ERROR = "error"  # the backend failed (HTTP error after retries, malformed reply, model error)
 BAD_IMAGE = "bad_image"  # the image could not be decoded, so nothing was asked of the model
 
-STATUSES = (OK, EMPTY, REFUSAL, TRUNCATED, REPETITIVE, ERROR, BAD_IMAGE)
-
 _PREAMBLES = [
     r"(sure|certainly|of course|okay|ok)[,!.]?\s+",
     r"here(?:'s| is) (?:a |the |my )?(?:short |brief |detailed |dense )?"

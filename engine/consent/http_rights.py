@@ -9,7 +9,6 @@ from collections.abc import Iterable
 
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL = re.compile(r"""rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))""", re.I)
-NAMES = ("tdm-reservation", "tdm-policy", "link")
 
 
 def license_links(values: Iterable[str]) -> list[str]:

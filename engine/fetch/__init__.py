@@ -9,14 +9,14 @@ Batch API::
 
 or keep a :class:`Fetcher` (sync) / :class:`FetchSession` (async) to reuse caches across batches.
 Inside a run, pass ``job_gate()`` to the fetcher so that per-host politeness and robots.txt hold
-for the whole job (:mod:`engine.fetch.hostgate`).
+for the whole job (:mod:`engine.fetch.hostgate_client`).
 """
 
 from engine.fetch.client import FetchSession
-from engine.fetch.hostgate import GateRef, job_gate
+from engine.fetch.hostgate_client import GateRef, job_gate
 from engine.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy, FetchResult
 from engine.fetch.resolve import FetchError
-from engine.fetch.runner import Fetcher, fetch_all
+from engine.fetch.sync import Fetcher, fetch_all
 
 __all__ = [
     "DEFAULT_USER_AGENT",

@@ -17,7 +17,7 @@ from engine.consent.fetch_check import RightsCheck
 from engine.fetch.addresses import AddressPolicy
 from engine.fetch.checks import check_head, check_image
 from engine.fetch.decode import ACCEPT_ENCODING
-from engine.fetch.hostgate import GateRef
+from engine.fetch.hostgate_client import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
 from engine.fetch.politeness import RETRYABLE_REASONS, HostLimiter, backoff_delay
 from engine.fetch.resolve import FetchError, Resolver, Target
@@ -31,7 +31,7 @@ REDIRECTS = frozenset({301, 302, 303, 307, 308})
 class FetchSession:
     """Fetches URLs under one :class:`FetchPolicy`, sharing DNS answers, robots.txt and
     per-host limits across calls. Use it from one event loop. With ``gate`` (the job's host
-    gate, :mod:`engine.fetch.hostgate`) per-host limits, Retry-After pauses and robots.txt
+    gate, :mod:`engine.fetch.hostgate_client`) per-host limits, Retry-After pauses and robots.txt
     answers are shared with every other fetch worker of the job."""
 
     def __init__(self, policy: FetchPolicy, gate: GateRef | None = None):

@@ -1,8 +1,8 @@
 """One shard of the job's host gate: per-host leases, Retry-After pauses and robots.txt answers
 for every fetch worker of a job (DESIGN invariant 5: politeness holds for the whole job).
 
-The runner runs it as an async Ray actor (``engine/runner/hostgate.py``); fetch workers talk to
-it through :class:`engine.fetch.hostgate.RemoteHostGate`. It imports no Ray, so it also runs in
+The runner runs it as an async Ray actor (``engine/runner/hostgate_actors.py``); fetch workers talk to
+it through :class:`engine.fetch.hostgate_client.RemoteHostGate`. It imports no Ray, so it also runs in
 one process (unit tests, the benchmark's baseline).
 
 Protocol (all calls batched by the client, one call in flight per worker and kind):

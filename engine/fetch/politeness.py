@@ -6,7 +6,7 @@ then; when it asks for longer than the cap, the fetch gives up instead of retryi
 Never retried: 404, 403, any other 4xx, opt-outs, and safety refusals.
 
 :class:`HostLimiter` holds in one process. In a run the runner provides the job's host gate
-(:mod:`engine.fetch.hostgate`), which has the same interface and holds for every fetch worker.
+(:mod:`engine.fetch.hostgate_client`), which has the same interface and holds for every fetch worker.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from engine.consent.page_hook import add_page_rights
 from engine.html.extract import ExtractionError, extract_document
-from engine.stage import Filter, Resources, set_columns
+from engine.stage import Filter, Resources, Verdicts, set_columns
 from schemas.document import DOCUMENT_SCHEMA
 
 # the columns a document adds to its WARC row, typed as schemas/document.py says
@@ -38,7 +38,7 @@ class ExtractDocuments(Filter):
         rows = batch.select(["url", "html", "content_type", "x_robots_tag", *_PROVENANCE, *rights]
                             ).to_pylist()
         out = {name: [] for name in DOCUMENT_COLUMNS}
-        reasons, details = [], []
+        verdicts = Verdicts()
         for row in rows:
             try:
                 doc = extract_document(row["html"] or b"", row["url"],
@@ -47,8 +47,7 @@ class ExtractDocuments(Filter):
             except ExtractionError as err:
                 for values in out.values():
                     values.append(None)
-                reasons.append(err.reason)
-                details.append(err.detail or None)
+                verdicts.reject(err.reason, detail=err.detail or None)
                 continue
             out["texts"].append(doc.texts)
             out["images"].append([None] * len(doc.texts))
@@ -68,11 +67,10 @@ class ExtractDocuments(Filter):
             add_page_rights(meta, row["html"], row["url"], row.get("rights_headers"),
                             doc.image_urls)  # licence and TDMRep of the page and its images
             out["metadata"].append(json.dumps(meta, ensure_ascii=False, sort_keys=True))
-            reasons.append(None)
-            details.append(None)
+            verdicts.keep()
         columns = {n: pa.array(v, DOCUMENT_COLUMNS[n]) for n, v in out.items()}
         columns["html"] = pa.nulls(batch.num_rows, pa.binary())
-        return self.verdict(set_columns(batch, columns), reasons, details=details)
+        return self.verdict(set_columns(batch, columns), **verdicts.columns())
 
 
 def _info(image) -> dict | None:

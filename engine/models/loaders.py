@@ -15,7 +15,6 @@ seed so that every worker builds the same model. Checkpoints load with ``weights
 from __future__ import annotations
 
 import importlib.resources
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -185,9 +184,3 @@ def _hub_cache_snapshot(repo: str, revision: str | None) -> Path | None:
     except (LocalEntryNotFoundError, FileNotFoundError, ValueError, OSError):
         return None
     return Path(path)
-
-
-def pulled_record(spec: ModelSpec) -> dict[str, Any] | None:
-    """What ``models pull`` recorded for ``spec`` (source, revision, origin), if it was pulled."""
-    path = cache_dir() / spec.name / SOURCE_FILE
-    return json.loads(path.read_text()) if path.is_file() else None

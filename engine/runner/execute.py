@@ -18,10 +18,10 @@ import ray
 from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
 from engine import columns as C
-from engine.fetch.hostgate import GateRef, install_job_gate
+from engine.fetch.hostgate_client import GateRef, install_job_gate
+from engine.runner.apply_stages import apply_stage
 from engine.runner.phases import Phase
-from engine.runner.unit_io import ReadUnit, WriteUnit
-from engine.runner.unit_ops import apply_stage
+from engine.runner.unit_read_write import ReadUnit, WriteUnit
 from engine.sinks.base import Sink
 from engine.sources.base import Source, Unit
 from engine.stage import Stage, set_columns
@@ -106,7 +106,7 @@ def run_phase(
     on_unit: Callable[[int], None] = lambda unit: None,
 ) -> None:
     """Process ``units`` through ``phase``; ``on_unit`` is called as each unit is published.
-    ``gate`` is the job's host gate (``engine/runner/hostgate.py``), handed to every stage."""
+    ``gate`` is the job's host gate (``engine/runner/hostgate_actors.py``), handed to every stage."""
     if not units:
         return
     configure_ray_data()

@@ -25,7 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
@@ -171,11 +170,6 @@ def split_by_bucket(table: pa.Table) -> list[tuple[int, pa.Table]]:
     return [(int(bucket[lo]), table.slice(lo, hi - lo)) for lo, hi in zip(starts, ends, strict=True)]
 
 
-def unit_range_of(units: np.ndarray, unit_count: int, ranges: int) -> np.ndarray:
-    """The unit range (decision partition) each unit index falls in."""
-    return np.asarray(units, np.int64) * ranges // max(1, unit_count)
-
-
 def units_in_range(r: int, unit_count: int, ranges: int) -> range:
     return range(-(-r * unit_count // ranges), -(-(r + 1) * unit_count // ranges))
 
@@ -186,8 +180,3 @@ def sorted_by_unit(table: pa.Table) -> pa.Table:
         return table
     order = np.argsort(table.column(C.UNIT).to_numpy(), kind="stable")
     return table.take(pa.array(order))
-
-
-def rows_of_units(table: pa.Table, lo: int, hi: int) -> pa.Table:
-    unit = table.column(C.UNIT)
-    return table.filter(pc.and_(pc.greater_equal(unit, lo), pc.less(unit, hi)))

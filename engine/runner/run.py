@@ -17,7 +17,7 @@ from engine.runner.execute import run_phase
 from engine.runner.failpoints import failpoint
 from engine.runner.finalize import finalize
 from engine.runner.global_step import StepInputs, plan_partitions, read_no_decisions, run_global_step
-from engine.runner.hostgate import job_host_gate
+from engine.runner.hostgate_actors import job_host_gate
 from engine.runner.phases import plan_phases, score_ranges, stage_order
 from engine.runner.progress import PhaseProgress as _Progress
 from engine.runner.workdir import WorkDir, read_json

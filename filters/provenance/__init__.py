@@ -5,9 +5,16 @@ The evidence is gathered upstream (engine/consent, called from the fetch and ext
 stages); these filters only decide, so an audit can run them with enforcement off.
 """
 
-from filters.provenance.decide import AiGenerated, IptcDataMining, LicenseFilter, TdmReservation
-from filters.provenance.doc_tdmrep import DocTdmRepFile
-from filters.provenance.wiring import page_tdmrep_file, rights_stages
+from engine.exports import lazy_exports
 
-__all__ = ["AiGenerated", "DocTdmRepFile", "IptcDataMining", "LicenseFilter", "TdmReservation",
-           "page_tdmrep_file", "rights_stages"]
+EXPORTS = {
+    "AiGenerated": "filters.provenance.decide",
+    "IptcDataMining": "filters.provenance.decide",
+    "LicenseFilter": "filters.provenance.decide",
+    "TdmReservation": "filters.provenance.decide",
+    "DocTdmRepFile": "filters.provenance.doc_tdmrep",
+    "page_tdmrep_file": "filters.provenance.wiring",
+    "rights_stages": "filters.provenance.wiring",
+}
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

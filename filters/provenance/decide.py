@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from engine.consent.image_rights import DMI_PROHIBITING
 from engine.stage import Filter
-from filters.doc_positions import apply_removals, image_positions
+from filters.documents.positions import apply_removals, image_positions
 
 
 def is_documents(batch: pa.Table) -> bool:

@@ -15,14 +15,6 @@ import pyarrow as pa
 from engine.consent.image_rights import image_rights
 from engine.consent.record import image_record
 
-RIGHTS_COLUMNS = {
-    "license": pa.string(),
-    "ai_generated": pa.bool_(),
-    "data_mining": pa.string(),
-    "tdm": pa.string(),
-    "rights_evidence": pa.string(),
-}
-
 
 def rights_row(original: bytes) -> dict:
     """What the image's own bytes say (the fetch's evidence is joined in :func:`rights_arrays`)."""

@@ -1,10 +1,16 @@
-"""Safety filters: hash blocklists, NSFW images, faces, toxic text, PII and caption language."""
+"""Safety filters: hash blocklists, NSFW images, faces, text in images, toxic text, PII and
+caption language."""
 
-from filters.safety.blocklist import Blocklist
-from filters.safety.faces import Faces
-from filters.safety.language import LanguageId
-from filters.safety.nsfw import Nsfw
-from filters.safety.pii import Pii
-from filters.safety.toxicity import Toxicity
+from engine.exports import lazy_exports
 
-__all__ = ["Blocklist", "Faces", "LanguageId", "Nsfw", "Pii", "Toxicity"]
+EXPORTS = {
+    "Blocklist": "filters.safety.blocklist",
+    "Faces": "filters.safety.faces",
+    "LanguageId": "filters.safety.language",
+    "Nsfw": "filters.safety.nsfw",
+    "Pii": "filters.safety.pii",
+    "TextInImage": "filters.safety.text_in_image",
+    "Toxicity": "filters.safety.toxicity",
+}
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

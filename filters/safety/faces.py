@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from engine.consent.scrub import clean_info, strip_metadata
 from engine.stage import Filter, Resources, set_columns
-from filters.pixels import BadImage, bound_for, open_rgb
+from filters.images.pixels import BadImage, bound_for, open_rgb
 
 MODES = ("blur", "reject", "count")
 BOX = pa.list_(pa.int32(), 4)  # x, y, width, height in original pixels

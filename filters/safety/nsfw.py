@@ -14,9 +14,8 @@ import numpy as np
 import pyarrow as pa
 
 from engine.stage import Filter, Resources, set_columns
-from filters.pixels import BadImage, bound_for, open_rgb
+from filters.images.pixels import BadImage, bound_for, open_rgb
 
-MODEL = "nudenet-320n"
 SIZE = 320
 # NudeNet's label order (class index -> label), from nudenet 3.4.
 LABELS = (

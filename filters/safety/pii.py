@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from engine.stage import Filter, Resources, set_columns
+from engine.stage import Filter, Resources, Verdicts, set_columns
 from filters.safety.pii_patterns import KINDS, find, redact
 
 MODES = ("redact", "reject")
@@ -44,8 +44,7 @@ class Pii(Filter):
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         values = batch.column(self.column).to_pylist()
-        counts, rewritten = [], []
-        reasons: list[str | None] = []
+        counts, rewritten, verdicts = [], [], Verdicts()
         for value in values:
             items = value if isinstance(value, list) else [value]
             tally = dict.fromkeys(KINDS, 0)
@@ -57,15 +56,12 @@ class Pii(Filter):
                 new_items.append(redact(text, spans) if spans else text)
             counts.append(tally)
             rewritten.append(new_items if isinstance(value, list) else new_items[0])
-            found = sum(tally.values())
-            reasons.append("pii" if self.mode == "reject" and found else None)
+            found = float(sum(tally.values()))
+            if self.mode == "reject" and found:
+                verdicts.reject("pii", found, 0.0, ", ".join(f"{k}={v}" for k, v in tally.items() if v))
+            else:
+                verdicts.keep(found)
         new = {"pii_counts": pa.array(counts, COUNTS)}
         if self.mode == "redact":
             new[self.column] = pa.array(rewritten, batch.schema.field(self.column).type)
-        batch = set_columns(batch, new)
-        details = [
-            ", ".join(f"{k}={v}" for k, v in c.items() if v) if r else None
-            for c, r in zip(counts, reasons, strict=True)
-        ]
-        scores = [float(sum(c.values())) for c in counts]
-        return self.verdict(batch, reasons, scores=scores, thresholds=0.0, details=details)
+        return self.verdict(set_columns(batch, new), **verdicts.columns())

@@ -7,22 +7,19 @@ agreement with the alt-text; :mod:`.verifiers`), combined into verdicts and a pe
 re-checked (:mod:`.checker`). :class:`CrossCheck` is the pipeline stage.
 """
 
-from recaption.crosscheck.checker import CaptionCheck, CrossChecker, RecordCheck
-from recaption.crosscheck.claims import Claim, extract_claims
-from recaption.crosscheck.decide import Policy
-from recaption.crosscheck.repair import is_tidy, repair
-from recaption.crosscheck.stage import CrossCheck
-from recaption.crosscheck.vocab import load_vocabulary
+from engine.exports import lazy_exports
 
-__all__ = [
-    "CaptionCheck",
-    "Claim",
-    "CrossCheck",
-    "CrossChecker",
-    "Policy",
-    "RecordCheck",
-    "extract_claims",
-    "is_tidy",
-    "load_vocabulary",
-    "repair",
-]
+EXPORTS = {
+    "CaptionCheck": "recaption.crosscheck.checker",
+    "CrossChecker": "recaption.crosscheck.checker",
+    "RecordCheck": "recaption.crosscheck.checker",
+    "Claim": "recaption.crosscheck.claims",
+    "extract_claims": "recaption.crosscheck.claims",
+    "Policy": "recaption.crosscheck.decide",
+    "is_tidy": "recaption.crosscheck.repair",
+    "repair": "recaption.crosscheck.repair",
+    "CrossCheck": "recaption.crosscheck.stage",
+    "load_vocabulary": "recaption.crosscheck.vocab",
+}
+__all__ = sorted(EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

@@ -68,11 +68,6 @@ class Vocabulary:
         self.max_words = max(len(k) for k in self.objects)
         self.first_words = frozenset(k[0] for k in self.objects)
 
-    @property
-    def canonical_names(self) -> list[str]:
-        """Every class name, sorted."""
-        return sorted(self.sources)
-
     def canonical(self, name: str) -> str | None:
         """The class a name (canonical, synonym, singular or plural) belongs to, or None."""
         entry = self.objects.get(words_of(name))

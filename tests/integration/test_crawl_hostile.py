@@ -161,7 +161,7 @@ def test_results_keep_input_order_under_concurrency(site):
 
 
 def test_pillow_corpus_every_file_accounted(site):
-    from filters.fetch import FetchImages
+    from filters.images.fetch import FetchImages
 
     root = corpus("pillow-images")
     files = sorted(p for p in root.rglob("*") if p.is_file())

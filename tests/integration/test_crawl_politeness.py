@@ -73,7 +73,7 @@ def fetch_actors(ray, n: int, policy: FetchPolicy, gate):
 
 
 def crawl(ray, site: CountingSite, shared: bool) -> list:
-    from engine.runner.hostgate import start_gate, stop_gate
+    from engine.runner.hostgate_actors import start_gate, stop_gate
 
     policy = FetchPolicy(allow_hosts="127.0.0.1", per_host_concurrency=2)
     gate = start_gate(shards=1) if shared else None
@@ -103,7 +103,7 @@ def test_three_actors_share_the_per_host_limit_and_robots_txt(ray_local):
 
 
 def pause_seen_by_others(ray, shared: bool) -> tuple[float, list[float]]:
-    from engine.runner.hostgate import start_gate, stop_gate
+    from engine.runner.hostgate_actors import start_gate, stop_gate
 
     site = CountingSite(retry_after=2)
     policy = FetchPolicy(allow_hosts="127.0.0.1", per_host_concurrency=4)

@@ -9,7 +9,7 @@ import pyarrow as pa
 from engine import columns as C
 from engine.fetch import FetchPolicy
 from engine.html.stage import DOCUMENT_COLUMNS
-from filters.doc_fetch import FetchDocumentImages
+from filters.documents.fetch import FetchDocumentImages
 from schemas.document import check_interleaving
 from tests.integration.fetch_servers import Server, make_jpeg, reply
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from engine import columns as C
-from engine.runner.unit_ops import apply_stage, prepare
+from engine.runner.apply_stages import apply_stage, prepare
 from engine.sources.base import Unit
 from filters import AspectRatio, CaptionJunk, CaptionLength, ImageSize, ProbeImage, junk_reason
 from tests.conftest import corpus

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 from filters.dedup.minhash import exact_jaccard, word_shingles
+from filters.dedup.near_duplicates import NearDuplicates, _payload_matrix
 from filters.dedup.phash import phash_bytes
 from filters.dedup.signals import hamming
-from filters.dedup.stages import NearDuplicates, _payload_matrix
 from tests.conftest import corpus
 
 pytestmark = pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO")

@@ -10,11 +10,11 @@ import pytest
 from PIL import Image
 
 from engine import columns as C
-from filters.doc_image_models import PerImage
-from filters.doc_positions import apply_removals
-from filters.ocr import TextInImage
+from filters.documents.per_image import PerImage
+from filters.documents.positions import apply_removals
 from filters.safety.faces import Faces
 from filters.safety.nsfw import Nsfw
+from filters.safety.text_in_image import TextInImage
 from schemas.document import check_interleaving
 from tests.conftest import corpus
 from tests.unit.test_doc_filters import EN, docs

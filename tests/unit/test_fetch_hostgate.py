@@ -1,10 +1,10 @@
-"""The job's host gate in one process: the client (engine/fetch/hostgate.py) against the
+"""The job's host gate in one process: the client (engine/fetch/hostgate_client.py) against the
 service (engine/fetch/hostgate_service.py), as two fetch workers of one job would use them."""
 
 import asyncio
 import time
 
-from engine.fetch.hostgate import GateRef, shard_of
+from engine.fetch.hostgate_client import GateRef, shard_of
 from engine.fetch.hostgate_service import HostGateService, InProcessShard
 
 
@@ -75,9 +75,9 @@ def test_a_pause_from_one_worker_holds_the_others():
 
 
 def test_a_pause_stops_a_worker_reusing_its_leases(monkeypatch):
-    from engine.fetch import hostgate
+    from engine.fetch import hostgate_client
 
-    monkeypatch.setattr(hostgate, "REUSE", 10_000)  # only the pause may stop the reuse
+    monkeypatch.setattr(hostgate_client, "REUSE", 10_000)  # only the pause may stop the reuse
 
     async def main():
         ref = gate(HostGateService())

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from filters.resize import ResizeError, Resizer
+from filters.images.resize import ResizeError, Resizer
 
 
 def encode(im: Image.Image, fmt: str = "JPEG", **kw) -> bytes:

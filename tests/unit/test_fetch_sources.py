@@ -9,7 +9,7 @@ import pytest
 from engine import columns as C
 from engine.keys import url_key
 from engine.sources.urls import UrlListSource
-from filters.url_dedup import DuplicateUrls, RejectDuplicateUrls
+from filters.dedup.urls import DuplicateUrls, RejectDuplicateUrls
 
 URLS = ["http://a.test/1.jpg", "http://a.test/2.jpg", "http://b.test/3.jpg"]
 

@@ -3,8 +3,8 @@
 import pytest
 
 from engine.job import Params
-from filters.clip import ClipScore
-from filters.clip_top import ClipTopFraction
+from filters.clip.score import ClipScore
+from filters.clip.top_fraction import ClipTopFraction
 from filters.model_chain import model_stages, quarantine_stages
 
 

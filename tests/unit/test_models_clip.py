@@ -10,8 +10,8 @@ from PIL import Image
 from engine import columns as C
 from engine.models import ModelSpec, get, model_for, register, register_role
 from engine.models.loaders import load_open_clip
-from filters.clip import ClipScore
-from filters.clip_top import ClipTopFraction
+from filters.clip.score import ClipScore
+from filters.clip.top_fraction import ClipTopFraction
 
 TEST_SPEC = ModelSpec(
     name="test-clip-micro",
@@ -116,7 +116,7 @@ def test_top_fraction_keeps_the_best_scores_and_breaks_ties_by_key():
 
 
 def test_doc_clip_scores_each_image_against_its_nearest_text(spec):
-    from filters.clip_docs import DocClipScore
+    from filters.clip.documents import DocClipScore
 
     docs = pa.table(
         {

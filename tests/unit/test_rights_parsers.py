@@ -18,7 +18,7 @@ from engine.consent.image_rights import image_rights
 from engine.consent.licenses import normalize_license
 from engine.consent.scrub import strip_metadata
 from engine.consent.tdmrep import TdmRepFile, TdmVerdict, header_verdict
-from filters.resize import MODES, Resizer
+from filters.images.resize import MODES, Resizer
 from tests.rights_images import (
     c2pa_signed_jpeg,
     jpeg,

@@ -8,9 +8,9 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from engine import columns as C
-from filters.ocr import TextInImage
 from filters.safety.faces import Faces
 from filters.safety.nsfw import LABELS, Nsfw, exposed_scores
+from filters.safety.text_in_image import TextInImage
 from tests.conftest import corpus
 
 

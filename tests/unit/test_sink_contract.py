@@ -7,7 +7,7 @@ import tarfile
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.runner.unit_io import conform
+from engine.runner.unit_read_write import conform
 from engine.sinks import WebDatasetSink
 from engine.sinks.contract import derive_uid
 from schemas import PAIR_CONTRACT_SCHEMA, PAIR_METADATA_SCHEMA, PAIR_SCHEMA, validate_table

@@ -5,10 +5,10 @@ import pytest
 
 from engine import columns as C
 from engine.job import Job, Params
-from engine.runner.unit_ops import StageError, apply_stage, prepare
+from engine.runner.apply_stages import StageError, apply_stage, prepare
 from engine.sinks import WebDatasetSink
 from engine.sources.base import Source, Unit
-from engine.stage import Filter, Resources, Stage
+from engine.stage import Filter, Resources, Stage, Verdicts
 
 
 def unit_table(n=6):
@@ -51,6 +51,31 @@ def test_filter_verdict_marks_rejects_and_clears_their_payload():
     assert rows["k2"][C.REJECT_STAGE] is None and rows["k2"]["image"] == b"bytes2"
     assert out.num_rows == 6
 
+
+
+class RejectLongCaptions(Filter):
+    """Decides row by row with :class:`Verdicts`."""
+
+    def __call__(self, batch):
+        verdicts = Verdicts()
+        for caption in batch.column("caption").to_pylist():
+            if caption.endswith(("3", "4")):
+                verdicts.reject("caption_3_or_4", float(len(caption)), 1.5, f"caption={caption}")
+            else:
+                verdicts.keep(float(len(caption)))
+        return self.verdict(batch.append_column("caption_len", pa.array(verdicts.scores)),
+                            **verdicts.columns())
+
+
+def test_verdicts_collect_reasons_scores_thresholds_and_details_row_by_row():
+    out = apply_stage(RejectLongCaptions(), unit_table())
+    rows = {r["key"]: r for r in out.to_pylist()}
+    assert [rows[f"k{i}"][C.REJECT_REASON] for i in range(6)] == [None, None, None, "caption_3_or_4",
+                                                                 "caption_3_or_4", None]
+    assert rows["k3"][C.REJECT_STAGE] == "reject_long_captions" and rows["k4"][C.REJECT_SCORE] == 2.0
+    assert rows["k3"][C.REJECT_THRESHOLD] == 1.5 and rows["k3"][C.REJECT_DETAIL] == "caption=c3"
+    assert rows["k0"]["caption_len"] == 2.0, "kept rows keep their score column"
+    assert rows["k0"][C.REJECT_SCORE] is None and rows["k0"][C.REJECT_THRESHOLD] is None
 
 def test_later_stages_see_only_alive_rows_in_batches():
     counting = Counting()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from recaption.crosscheck.claims import Claim, extract_claims
 from recaption.crosscheck.verifiers.base import Evidence, Verifier
-from recaption.crosscheck.verifiers.fuzzy import normalize_text, text_support
+from recaption.crosscheck.verifiers.fuzzy import text_support
 from recaption.crosscheck.vocab import Vocabulary, load_vocabulary
 
 _CLAIMS = "alt_text:claims"
@@ -70,8 +70,3 @@ class AltTextAgreement(Verifier):
         if all(vocab.contradicts(claim.attribute, str(claim.value), str(v)) for v in values):
             return 0.0
         return None
-
-
-def alt_text_mentions(alt_text: str | None, text: str) -> bool:
-    """True when the alt-text contains ``text`` ignoring case, spaces and punctuation."""
-    return bool(alt_text) and normalize_text(text) in normalize_text(alt_text)

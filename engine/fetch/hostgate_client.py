@@ -1,7 +1,7 @@
 """The job's host gate as a fetch worker sees it: per-host slots, Retry-After pauses and
 robots.txt answers shared by every fetch worker of a job.
 
-The runner starts the gate's service (``engine/runner/hostgate.py``: async Ray actors, shards
+The runner starts the gate's service (``engine/runner/hostgate_actors.py``: async Ray actors, shards
 chosen by host hash) and installs a :class:`GateRef` in each stage worker with
 :func:`install_job_gate`; a fetching stage asks for it with :func:`job_gate` and hands it to its
 :class:`engine.fetch.Fetcher`. Without one (a script, a unit test) the fetcher keeps its own

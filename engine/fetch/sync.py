@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from engine.fetch.client import FetchSession
-from engine.fetch.hostgate import GateRef
+from engine.fetch.hostgate_client import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
 
 

@@ -13,8 +13,8 @@ from urllib.parse import urlsplit
 
 import pyarrow as pa
 
-from engine.stage import Stage
-from filters.doc_positions import apply_removals, image_positions
+from engine.stage import Filter
+from filters.documents.positions import apply_removals, image_positions
 
 FURNITURE = re.compile(
     r"(?:^|[/_.\-=?&])(logo|logos|icon|icons|favicon|avatar|avatars|gravatar|button|btn|badge"
@@ -45,10 +45,11 @@ def image_reason(url: str, width: int | None, height: int | None, min_side: int,
     return None
 
 
-class DocImageFilter(Stage):
+class DocImageFilter(Filter):
     """Remove furniture, ``data:``, wrong-format and declared-tiny images from documents.
 
-    Not a Filter: it never rejects a document, it edits positions (see filters.doc_positions).
+    A node-level filter: it never rejects a document, it removes images from their positions with
+    a reason in ``metadata.removed_images`` (see :mod:`filters.documents.positions`).
     """
 
     name = "doc_images"
@@ -71,4 +72,4 @@ class DocImageFilter(Stage):
         return out
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        return apply_removals(batch, self.decide, self.name)
+        return self.verdict(apply_removals(batch, self.decide, self.name), [None] * batch.num_rows)

@@ -8,7 +8,7 @@ import json
 import pyarrow as pa
 
 from engine.stage import Filter
-from filters.doc_positions import apply_removals, image_positions
+from filters.documents.positions import apply_removals, image_positions
 
 
 class DocumentConsent(Filter):

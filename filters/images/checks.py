@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.consent.scrub import clean_info, needs_transpose, strip_metadata
-from engine.stage import Filter, Resources, set_columns
+from engine.stage import Filter, Resources, Verdicts, set_columns
 
 # Formats that training loaders decode by extension; others are re-encoded to PNG.
 SHARD_FORMATS = {"JPEG": "jpeg", "PNG": "png", "WEBP": "webp"}
@@ -157,18 +157,18 @@ class ImageSize(Filter):
     def __call__(self, batch: pa.Table) -> pa.Table:
         w, h = original_size(batch)
         short, long = np.fmin(w, h), np.fmax(w, h)
-        reasons, scores, thresholds = [], [], []
+        verdicts = Verdicts()
         for s, lg in zip(short, long, strict=True):
             if not np.isfinite(s):
-                reasons.append("no_size"); scores.append(None); thresholds.append(None)  # noqa: E702
+                verdicts.reject("no_size")
             elif s < self.min_side:
-                reasons.append("too_small"); scores.append(s); thresholds.append(self.min_side)  # noqa: E702
+                verdicts.reject("too_small", s, self.min_side)
             elif self.max_side is not None and lg > self.max_side:
-                reasons.append("too_big"); scores.append(lg); thresholds.append(self.max_side)  # noqa: E702
+                verdicts.reject("too_big", lg, self.max_side)
             else:
-                reasons.append(None); scores.append(None); thresholds.append(None)  # noqa: E702
+                verdicts.keep()
         batch = set_columns(batch, {"min_side": pa.array(short, pa.float64())})
-        return self.verdict(batch, reasons, scores=scores, thresholds=thresholds)
+        return self.verdict(batch, **verdicts.columns())
 
 
 class AspectRatio(Filter):

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from engine.stage import Filter
-from filters.pixels import BadImage, open_rgb
+from filters.images.pixels import BadImage, open_rgb
 
 
 @dataclass

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from engine import columns as C
 from engine.stage import Filter, set_columns
-from filters.doc_positions import remove_planned
+from filters.documents.positions import remove_planned
 
 
 class PerImage(Filter):

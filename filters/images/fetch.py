@@ -2,7 +2,7 @@
 
 Each worker keeps one :class:`engine.fetch.Fetcher` from ``setup()`` on, so the stage runs as an
 actor pool; per-host limits, Retry-After pauses and robots.txt hold for the whole job (the
-job's host gate, see :class:`filters.fetch_base.FetchingFilter`). A batch's URLs are
+job's host gate, see :class:`filters.images.fetch_base.FetchingFilter`). A batch's URLs are
 fetched concurrently; each body is resized in a worker thread as soon as it arrives.
 """
 
@@ -15,10 +15,10 @@ from typing import Any
 import pyarrow as pa
 
 from engine.fetch import FetchPolicy, FetchResult
-from engine.stage import Resources, set_columns
-from filters.fetch_base import FetchingFilter
+from engine.stage import Resources, Verdicts, set_columns
+from filters.images.fetch_base import FetchingFilter
+from filters.images.resize import ResizeError
 from filters.provenance.pair_columns import rights_arrays, rights_row
-from filters.resize import ResizeError
 
 
 class FetchImages(FetchingFilter):
@@ -86,19 +86,15 @@ class FetchImages(FetchingFilter):
             }
 
         results = self.fetcher().fetch_all(urls, self.concurrency, on_result)
-        reasons: list[str | None] = []
-        details: list[str | None] = []
+        verdicts = Verdicts()
         for i, result in enumerate(results):
             if result.reason is not None:
-                reasons.append(result.reason)
-                details.append(result.detail)
+                verdicts.reject(result.reason, detail=result.detail)
             elif i in failures:
-                reasons.append(ResizeError.reason)
-                details.append(failures[i])
+                verdicts.reject(ResizeError.reason, detail=failures[i])
             else:
-                reasons.append(None)
-                details.append(None)
-        return self.verdict(_with_columns(batch, results, rows), reasons, details=details)
+                verdicts.keep()
+        return self.verdict(_with_columns(batch, results, rows), **verdicts.columns())
 
 
 def _with_columns(batch: pa.Table, results: list[FetchResult], rows) -> pa.Table:

@@ -1,4 +1,4 @@
-"""Global dedup stages for jobs: one duplicate graph across captions, images and embeddings.
+"""NearDuplicates, the global dedup stage: one duplicate graph across captions, images and embeddings.
 
 ``NearDuplicates`` emits band rows for each signal (see :mod:`filters.dedup.signals`) in
 ``signature``; ``decide`` finds and verifies candidate pairs inside one bucket; the runner joins

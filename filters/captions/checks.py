@@ -7,7 +7,7 @@ import re
 
 import pyarrow as pa
 
-from engine.stage import Filter, Resources, set_columns
+from engine.stage import Filter, Resources, Verdicts, set_columns
 
 FILENAME = re.compile(
     r"^\s*[\w\-. ()\[\]]{0,80}\.(jpe?g|png|gif|webp|bmp|tiff?|heic|avif)\s*$|"
@@ -35,7 +35,7 @@ class CaptionLength(Filter):
     def __call__(self, batch: pa.Table) -> pa.Table:
         texts = [t or "" for t in batch.column(self.column).to_pylist()]
         words = [len(t.split()) for t in texts]
-        reasons, scores, thresholds = [], [], []
+        verdicts = Verdicts()
         for text, n in zip(texts, words, strict=True):
             chars = len(text.strip())
             checks = [
@@ -45,11 +45,9 @@ class CaptionLength(Filter):
                 (self.max_chars is not None and chars > self.max_chars, "too_long", chars, self.max_chars),
             ]
             hit = next((c for c in checks if c[0]), None)
-            reasons.append(hit[1] if hit else None)
-            scores.append(hit[2] if hit else None)
-            thresholds.append(hit[3] if hit else None)
+            verdicts.reject(*hit[1:]) if hit else verdicts.keep()
         batch = set_columns(batch, {"caption_words": pa.array(words, pa.int32())})
-        return self.verdict(batch, reasons, scores=scores, thresholds=thresholds)
+        return self.verdict(batch, **verdicts.columns())
 
 
 def junk_reason(text: str | None) -> str | None:

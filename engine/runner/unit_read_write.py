@@ -10,12 +10,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine import columns as C
+from engine.runner.apply_stages import alive_mask, apply_decisions, prepare
 from engine.runner.global_step import read_unit_decisions
 from engine.runner.memory import release_unused_memory
 from engine.runner.partition_files import write_partitioned
 from engine.runner.phases import Phase
 from engine.runner.stats import unit_stats
-from engine.runner.unit_ops import alive_mask, apply_decisions, prepare
 from engine.runner.workdir import WorkDir
 from engine.sinks.base import Sink
 from engine.sinks.files import describe, write_parquet

@@ -7,7 +7,7 @@ from typing import Any
 
 from engine.fetch import Fetcher, FetchPolicy, job_gate
 from engine.stage import Filter, Resources
-from filters.resize import Resizer
+from filters.images.resize import Resizer
 
 
 class FetchingFilter(Filter):

@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.stage import Filter, Resources, set_columns
-from filters.pixels import BadImage, bound_for, open_rgb
+from filters.images.pixels import BadImage, bound_for, open_rgb
 
 
 class TextInImage(Filter):

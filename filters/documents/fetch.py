@@ -19,10 +19,10 @@ import pyarrow as pa
 
 from engine.fetch import FetchPolicy, FetchResult
 from engine.stage import Resources, set_columns
-from filters.doc_positions import LIST_COLUMNS, image_positions, remove_positions
-from filters.fetch_base import FetchingFilter
+from filters.documents.positions import LIST_COLUMNS, image_positions, remove_positions
+from filters.images.fetch_base import FetchingFilter
+from filters.images.resize import ResizeError
 from filters.provenance.doc_images import annotate, read_image_rights
-from filters.resize import ResizeError
 
 POLICIES = ("keep_text_only", "reject")
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from engine.stage import Resources, set_columns
-from filters.clip import DEFAULT_MODEL, gpu_available
-from filters.clip_model import ClipModelFilter
+from engine.stage import Resources, Verdicts, set_columns
+from filters.clip.model import ClipModelFilter
+from filters.clip.score import DEFAULT_MODEL, gpu_available
 
 
 class DocClipScore(ClipModelFilter):
@@ -54,24 +54,24 @@ class DocClipScore(ClipModelFilter):
             self.setup()
         texts_col = batch.column("texts").to_pylist()
         images_col = batch.column("images").to_pylist()
-        per_image, best_text, doc_max, reasons = [], [], [], []
+        per_image, best_text, verdicts = [], [], Verdicts()
         for texts, images in zip(texts_col, images_col, strict=True):
             scores, best, top = self._score_document(texts or [], images or [])
             per_image.append(scores)
             best_text.append(best)
-            doc_max.append(top)
-            low = self.min_score is not None and top is not None and top < self.min_score
-            reasons.append("low_clip_score" if low else None)
+            if self.min_score is not None and top is not None and top < self.min_score:
+                verdicts.reject("low_clip_score", top, self.min_score)
+            else:
+                verdicts.keep(top)
         batch = set_columns(
             batch,
             {
                 "image_clip_scores": pa.array(per_image, pa.list_(pa.float32())),
                 "image_best_text": pa.array(best_text, pa.list_(pa.int32())),
-                "doc_clip_max": pa.array(doc_max, pa.float32()),
+                "doc_clip_max": pa.array(verdicts.scores, pa.float32()),
             },
         )
-        bounds = [self.min_score if r else None for r in reasons]
-        return self.verdict(batch, reasons, scores=doc_max, thresholds=bounds)
+        return self.verdict(batch, **verdicts.columns())
 
     def _score_document(self, texts: list, images: list):
         n = max(len(texts), len(images))

@@ -3,7 +3,7 @@
 LAION-5B kept English pairs with ViT-B/32 similarity >= 0.28 (``threshold``); per-language
 thresholds read the ``language`` column (from :class:`filters.safety.language.LanguageId`) when it
 is there. DataComp instead keeps the top fraction of all scores: that needs every score before it
-decides, so it is the global stage :class:`filters.clip_top.ClipTopFraction`, placed after a
+decides, so it is the global stage :class:`filters.clip.top_fraction.ClipTopFraction`, placed after a
 ``ClipScore(threshold=None)`` that only scores.
 
 Columns: ``clip_score`` (float32), and unless ``save_embeddings=False`` the unit-norm
@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from engine.stage import Resources, set_columns
-from filters.clip_model import ClipModelFilter
+from filters.clip.model import ClipModelFilter
 
 DEFAULT_MODEL = "clip-vit-b-32-laion2b"
 LAION_THRESHOLD = 0.28
@@ -112,7 +112,7 @@ class ClipScore(ClipModelFilter):
                 reasons[i] = "low_clip_score"
         new = {"clip_score": pa.array(scores, pa.float32(), mask=~valid)}
         if self.save_embeddings:
-            from filters.clip_model import float16_lists
+            from filters.clip.model import float16_lists
 
             new["clip_image_emb"] = float16_lists(_stack(image_parts, dim), valid)
             new["clip_text_emb"] = float16_lists(_stack(text_parts, dim), valid)
