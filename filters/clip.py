@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from engine.models.registry import ModelSpec
 from engine.stage import Resources, set_columns
 from filters.clip_model import ClipModelFilter
 
@@ -45,7 +46,7 @@ class ClipScore(ClipModelFilter):
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | ModelSpec = DEFAULT_MODEL,
         *,
         threshold: float | None = LAION_THRESHOLD,
         lang_thresholds: dict[str, float] | None = None,
@@ -62,7 +63,7 @@ class ClipScore(ClipModelFilter):
         from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
 
-        self._spec = get(model)
+        self._spec = get(model) if isinstance(model, str) else model  # a name or a ModelSpec
         if self._spec.kind != "open_clip":
             raise ValueError(f"ClipScore needs an open_clip model; {model!r} is {self._spec.kind}")
         if num_gpus is None:
@@ -71,7 +72,7 @@ class ClipScore(ClipModelFilter):
             name=name,
             resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size, concurrency=concurrency),
         )
-        self.model = model
+        self.model = self._spec.name
         self.threshold = threshold
         self.lang_thresholds = dict(lang_thresholds or {})
         self.lang_column = lang_column

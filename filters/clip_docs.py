@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from engine.models.registry import ModelSpec
 from engine.stage import Resources, set_columns
 from filters.clip import DEFAULT_MODEL, gpu_available
 from filters.clip_model import ClipModelFilter
@@ -26,7 +27,7 @@ class DocClipScore(ClipModelFilter):
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | ModelSpec = DEFAULT_MODEL,
         *,
         min_score: float | None = None,
         batch_size: int = 16,
@@ -39,12 +40,12 @@ class DocClipScore(ClipModelFilter):
         from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
 
-        self._spec = get(model)
+        self._spec = get(model) if isinstance(model, str) else model  # a name or a ModelSpec
         if num_gpus is None:
             num_gpus = 1.0 if gpu_available() else 0.0
         super().__init__(name=name, resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size,
                                                           concurrency=concurrency))
-        self.model = model
+        self.model = self._spec.name
         self.min_score = min_score
         self.precision = precision
         self._encoder = None

@@ -1,8 +1,7 @@
 """Recaptioning: captioner backends, versioned prompts, the ``Recaption`` stage, hygiene rules.
 
-Jobs add the stage with :func:`stages_for` (after dedup, before the cross-check)::
-
-    stages += recaption.stages_for(params, documents=False, notes=notes)
+Jobs write the stage out in their chain (after dedup, before the cross-check), with the
+captioner :func:`recaption.params.recaptioner` picks from their ``--param`` settings.
 
 The hallucination cross-check lives in :mod:`recaption.crosscheck`.
 """
@@ -10,7 +9,6 @@ The hallucination cross-check lives in :mod:`recaption.crosscheck`.
 from recaption.captioner import Captioner, CaptionRequest, Generation
 from recaption.existing import caption_columns
 from recaption.hygiene import clean_caption
-from recaption.pipeline import stages_for
 from recaption.prompts import PromptTemplate, get_prompt, prompt_ids, register_prompt
 from recaption.stage import Recaption
 
@@ -25,5 +23,4 @@ __all__ = [
     "get_prompt",
     "prompt_ids",
     "register_prompt",
-    "stages_for",
 ]

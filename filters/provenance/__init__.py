@@ -7,7 +7,7 @@ stages); these filters only decide, so an audit can run them with enforcement of
 
 from filters.provenance.decide import AiGenerated, IptcDataMining, LicenseFilter, TdmReservation
 from filters.provenance.doc_tdmrep import DocTdmRepFile
-from filters.provenance.wiring import page_tdmrep_file, rights_stages
+from filters.provenance.params import RIGHTS_PARAMS
 
-__all__ = ["AiGenerated", "DocTdmRepFile", "IptcDataMining", "LicenseFilter", "TdmReservation",
-           "page_tdmrep_file", "rights_stages"]
+__all__ = ["RIGHTS_PARAMS", "AiGenerated", "DocTdmRepFile", "IptcDataMining", "LicenseFilter",
+           "TdmReservation"]
