@@ -14,7 +14,8 @@ from engine.sinks.documents import DocumentSink
 from engine.sources.warc import WarcSource
 from engine.stage import Resources, Stage
 from filters.clip_docs import DocClipScore
-from filters.dedup import Decontaminate, DropRepeatedImages, NearDuplicates, RepeatedImageUrls
+from filters.clip_model import ClipConfig
+from filters.dedup import Decontaminate, DropRepeatedImages, NearDupConfig, NearDuplicates, RepeatedImageUrls
 from filters.dedup.params import DEDUP_PARAMS
 from filters.doc_consent import DocumentConsent
 from filters.doc_fetch import POLICIES, FetchDocumentImages
@@ -30,7 +31,7 @@ from filters.safety.nsfw import Nsfw
 from filters.safety.pii import Pii
 from filters.safety.toxicity import Toxicity
 from filters.url_dedup import DuplicateUrls, RejectDuplicateUrls
-from recaption.crosscheck import CrossCheck
+from recaption.crosscheck import CrossCheck, CrossCheckConfig
 from recaption.crosscheck.params import CROSSCHECK_PARAMS, crosscheck_thresholds, crosscheck_verifiers
 from recaption.params import RECAPTION_PARAMS, recaption_resources, recaption_variants, recaptioner
 from recaption.stage import Recaption
@@ -111,8 +112,9 @@ def job(inputs: list[str], out: str, params: Values) -> Job:
         *when(params.dedup, RepeatedImageUrls, column="image_urls", max_docs=params.max_image_repeats),
         *when(params.dedup, DropRepeatedImages),
         *when(params.dedup, NearDuplicates, name="doc_near_duplicates", text_column="texts", image=False,
-              image_urls_column="image_urls", threshold=params.dedup_threshold, keep=params.dedup_keep,
-              buckets=params.dedup_buckets, records_per_bucket=params.dedup_bucket_records),
+              image_urls_column="image_urls",
+              config=NearDupConfig(threshold=params.dedup_threshold, keep=params.dedup_keep,
+                                   buckets=params.dedup_buckets, records_per_bucket=params.dedup_bucket_records)),
         # the pages' own hosts' tdmrep.json: network, so only where the job fetches at all
         *when(fetch, DocTdmRepFile, policy, respect=params.respect_tdmrep),
         *when(fetch, FetchDocumentImages, policy, all_failed=params.all_failed,
@@ -129,17 +131,18 @@ def job(inputs: list[str], out: str, params: Values) -> Job:
         *when(fetch and params.ocr, per_image, TextInImage, max_ratio=params.text_max, **model_pool,
               **per_doc),
         *when(clip, DocClipScore, clip, min_score=None if scores_only else params.doc_clip_min,
-              num_cpus=params.model_cpus, num_gpus=params.clip_gpus,
-              concurrency=params.clip_workers or None, precision=params.clip_precision),
+              config=ClipConfig(num_cpus=params.model_cpus, num_gpus=params.clip_gpus,
+                                concurrency=params.clip_workers or None, precision=params.clip_precision)),
         *when(captioner, Recaption, captioner, recaption_variants(params, documents=True),
               existing=params.recaption_existing, timestamps=params.recaption_timestamps,
               resources=recaption_resources(params)),
         *when(captioner and verifiers, CrossCheck,
               variants=params.crosscheck_variants or None, verifiers=verifiers, models=params.models,
               thresholds=crosscheck_thresholds(params),
-              keep_max=params.crosscheck_keep_max, repair_max=params.crosscheck_repair_max,
-              min_words=params.crosscheck_min_words, max_rounds=params.crosscheck_rounds,
-              fallback_to_alt_text=params.crosscheck_fallback_alt, reject=params.crosscheck_reject,
+              config=CrossCheckConfig(keep_max=params.crosscheck_keep_max, repair_max=params.crosscheck_repair_max,
+                                      min_words=params.crosscheck_min_words, max_rounds=params.crosscheck_rounds,
+                                      fallback_to_alt_text=params.crosscheck_fallback_alt,
+                                      reject=params.crosscheck_reject),
               resources=Resources(num_cpus=1, num_gpus=params.crosscheck_gpus,
                                   batch_size=params.crosscheck_batch, concurrency=params.crosscheck_workers)),
     ]

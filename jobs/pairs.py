@@ -13,9 +13,9 @@ from engine.sinks import WebDatasetSink
 from engine.sources.urls import UrlListSource
 from engine.stage import Resources
 from filters import AspectRatio, CaptionJunk, CaptionLength, ExactDuplicates, ImageSize
-from filters.clip import ClipScore
+from filters.clip import ClipConfig, ClipScore
 from filters.clip_top import ClipTopFraction
-from filters.dedup import Decontaminate, NearDuplicates
+from filters.dedup import Decontaminate, NearDupConfig, NearDuplicates
 from filters.dedup.params import DEDUP_PARAMS
 from filters.fetch import FetchImages
 from filters.ocr import TextInImage
@@ -28,7 +28,7 @@ from filters.safety.nsfw import Nsfw
 from filters.safety.pii import Pii
 from filters.safety.toxicity import Toxicity
 from filters.url_dedup import DuplicateUrls, RejectDuplicateUrls
-from recaption.crosscheck import CrossCheck
+from recaption.crosscheck import CrossCheck, CrossCheckConfig
 from recaption.crosscheck.params import CROSSCHECK_PARAMS, crosscheck_thresholds, crosscheck_verifiers
 from recaption.params import RECAPTION_PARAMS, recaption_resources, recaption_variants, recaptioner
 from recaption.stage import Recaption
@@ -100,25 +100,27 @@ def job(inputs: list[str], out: str, params: Values) -> Job:
             *when(clip, ClipScore, clip,
                   threshold=None if scores_only or params.clip_top else params.clip_min,
                   lang_thresholds=None if scores_only else params.clip_lang_min,
-                  batch_size=params.clip_batch, num_cpus=params.model_cpus, num_gpus=params.clip_gpus,
-                  concurrency=params.clip_workers or None, precision=params.clip_precision),
+                  config=ClipConfig(batch_size=params.clip_batch, num_cpus=params.model_cpus,
+                                    num_gpus=params.clip_gpus, concurrency=params.clip_workers or None,
+                                    precision=params.clip_precision)),
             *when(clip and not scores_only and params.clip_top, ClipTopFraction, params.clip_top),
             *when(params.eval_set, Decontaminate, eval_path=params.eval_set, text_column="caption",
                   image_column="image"),
             ExactDuplicates(),
-            *when(params.dedup, NearDuplicates, text_column="caption", threshold=params.dedup_threshold,
-                  image=True, image_column="image", image_max_bits=params.dedup_image_bits,
-                  keep=params.dedup_keep, buckets=params.dedup_buckets,
-                  records_per_bucket=params.dedup_bucket_records),
+            *when(params.dedup, NearDuplicates, text_column="caption", image=True, image_column="image",
+                  config=NearDupConfig(threshold=params.dedup_threshold, image_max_bits=params.dedup_image_bits,
+                                       keep=params.dedup_keep, buckets=params.dedup_buckets,
+                                       records_per_bucket=params.dedup_bucket_records)),
             *when(captioner, Recaption, captioner, recaption_variants(params, documents=False),
                   existing=params.recaption_existing, timestamps=params.recaption_timestamps,
                   resources=recaption_resources(params)),
             *when(captioner and verifiers, CrossCheck,
                   variants=params.crosscheck_variants or None, verifiers=verifiers, models=params.models,
                   thresholds=crosscheck_thresholds(params),
-                  keep_max=params.crosscheck_keep_max, repair_max=params.crosscheck_repair_max,
-                  min_words=params.crosscheck_min_words, max_rounds=params.crosscheck_rounds,
-                  fallback_to_alt_text=params.crosscheck_fallback_alt, reject=params.crosscheck_reject,
+                  config=CrossCheckConfig(keep_max=params.crosscheck_keep_max, repair_max=params.crosscheck_repair_max,
+                                          min_words=params.crosscheck_min_words, max_rounds=params.crosscheck_rounds,
+                                          fallback_to_alt_text=params.crosscheck_fallback_alt,
+                                          reject=params.crosscheck_reject),
                   resources=Resources(num_cpus=1, num_gpus=params.crosscheck_gpus,
                                       batch_size=params.crosscheck_batch,
                                       concurrency=params.crosscheck_workers)),

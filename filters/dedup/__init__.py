@@ -9,12 +9,13 @@ images), and the filter ``Decontaminate``. ``loomery dedup`` runs text dedup on 
 from filters.dedup.decontam import Decontaminate
 from filters.dedup.documents import DropRepeatedImages, RepeatedImageUrls
 from filters.dedup.minhash import MinHasher, normalize_text, word_shingles
-from filters.dedup.stages import NearDuplicates
+from filters.dedup.stages import NearDupConfig, NearDuplicates
 
 __all__ = [
     "Decontaminate",
     "DropRepeatedImages",
     "MinHasher",
+    "NearDupConfig",
     "NearDuplicates",
     "RepeatedImageUrls",
     "normalize_text",

@@ -11,13 +11,14 @@ from recaption.crosscheck.checker import CaptionCheck, CrossChecker, RecordCheck
 from recaption.crosscheck.claims import Claim, extract_claims
 from recaption.crosscheck.decide import Policy
 from recaption.crosscheck.repair import is_tidy, repair
-from recaption.crosscheck.stage import CrossCheck
+from recaption.crosscheck.stage import CrossCheck, CrossCheckConfig
 from recaption.crosscheck.vocab import load_vocabulary
 
 __all__ = [
     "CaptionCheck",
     "Claim",
     "CrossCheck",
+    "CrossCheckConfig",
     "CrossChecker",
     "Policy",
     "RecordCheck",
