@@ -100,7 +100,8 @@ class Param:
 
     def describe(self) -> str:
         """``name (type, default X): help``, one line."""
-        default = "unset" if self.default is None or self.default == [] else _show(self.default)
+        unset = self.default is None or (isinstance(self.default, (list, dict)) and not self.default)
+        default = "unset" if unset else _show(self.default)
         allowed = f", one of {'|'.join(self.choices)}" if self.choices else ""
         return f"{self.name} ({self.type_name}{allowed}, default {default}): {self.help}"
 
@@ -155,9 +156,6 @@ class ParamSet:
     def __iter__(self):
         return iter(self._by_name.values())
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._by_name
-
     def names(self) -> list[str]:
         return list(self._by_name)
 
@@ -170,7 +168,7 @@ class ParamSet:
                              f"(see `loomery describe {job}`)")
         values = {name: (p.parse(given[name]) if name in given else p.default)
                   for name, p in self._by_name.items()}
-        return Values(values, given)
+        return Values(values)
 
     def describe(self, indent: str = "  ") -> list[str]:
         """Lines listing every param by group, with type, default and help."""
@@ -184,9 +182,8 @@ class ParamSet:
 class Values:
     """A job's resolved params: ``values.min_side``; an undeclared name raises AttributeError."""
 
-    def __init__(self, values: dict[str, Any], given: dict[str, str] | None = None):
+    def __init__(self, values: dict[str, Any]):
         object.__setattr__(self, "_values", dict(values))
-        object.__setattr__(self, "_given", dict(given or {}))
 
     def __getattr__(self, name: str) -> Any:
         values = object.__getattribute__(self, "_values")
@@ -199,10 +196,6 @@ class Values:
 
     def __getitem__(self, name: str) -> Any:
         return self.__getattr__(name)
-
-    def given(self) -> dict[str, str]:
-        """The ``--param`` texts as given (recorded in the manifest)."""
-        return dict(self._given)
 
 
 def when(condition: Any, make: Callable[..., Any], *args: Any, **kwargs: Any) -> list:

@@ -4,10 +4,12 @@ the small choices a job makes from them (which CLIP model runs, which blocklists
 from __future__ import annotations
 
 from engine.params import Param, ParamGroup, Values
+from filters.clip import LAION_THRESHOLD
+from filters.clip_model import PRECISIONS
 from filters.resize import FORMATS, MODES
 
 RESIZE_PARAMS = ParamGroup(
-    "image resize (filters/resize.py)",
+    "image resize",
     Param("image_size", int, 256, "target side in pixels"),
     Param("resize_mode", str, "border", "how an image is fitted to image_size", choices=MODES),
     Param("resize_only_if_bigger", bool, False, "never enlarge a smaller image"),
@@ -18,13 +20,13 @@ RESIZE_PARAMS = ParamGroup(
 BLOCKLIST_NAMES = ("sha256", "md5", "phash", "urls", "domains")
 
 BLOCKLIST_PARAMS = ParamGroup(
-    "blocklists (filters/safety/blocklist.py): list files, one entry a line",
+    "blocklists (filters/safety): list files, one entry a line",
     *(Param(f"blocklist_{name}", str, None, f"file of blocked {name}") for name in BLOCKLIST_NAMES),
     Param("blocklist_phash_distance", int, 4, "largest Hamming distance of a blocked perceptual hash"),
 )
 
 SAFETY_PARAMS = ParamGroup(
-    "text and image safety (filters/safety, filters/ocr.py)",
+    "text and image safety (filters/safety; ocr: text-in-image)",
     Param("languages", list, [], "allowed languages, comma-separated (unset: any; lang recorded)"),
     Param("pii", str, "redact", "e-mails, phone numbers...: redact, reject or off",
           choices=("redact", "reject", "off")),
@@ -55,9 +57,9 @@ def lang_thresholds(raw: str) -> dict[str, float]:
 
 
 CLIP_PARAMS = ParamGroup(
-    "CLIP score (filters/clip.py)",
+    "CLIP score (filters/clip)",
     Param("clip", bool, True, "score image-text similarity with the model set's CLIP"),
-    Param("clip_min", float, 0.28, "reject pairs below this score (LAION's; ignored for random models)"),
+    Param("clip_min", float, LAION_THRESHOLD, "reject pairs below this score (LAION's; ignored for random models)"),
     Param("clip_lang_min", lang_thresholds, {}, "per-language thresholds, e.g. en:0.28,de:0.26"),
     Param("clip_top", float, None, "keep this top fraction of all scores instead (DataComp style)"),
     Param("clip_batch", int, 128, "pairs per CLIP call"),
@@ -65,7 +67,7 @@ CLIP_PARAMS = ParamGroup(
           "GPU, else 0; set it on a cluster whose head has none)"),
     Param("clip_workers", int, 0, "CLIP actors (0: as many as the resources allow)"),
     Param("clip_precision", str, "auto", "auto (fp16 on GPU, fp32 on CPU), fp16, bf16 or fp32",
-          choices=("auto", "fp16", "bf16", "fp32")),
+          choices=PRECISIONS),
 )
 
 

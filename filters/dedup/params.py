@@ -11,5 +11,5 @@ DEDUP_PARAMS = ParamGroup(
     Param("dedup_keep", str, "first", "which record of a cluster is kept", choices=KEEP_POLICIES),
     Param("dedup_buckets", int, 16, "least number of buckets of the global step"),
     Param("dedup_bucket_records", int, 5000, "one more bucket per this many records"),
-    Param("eval_set", str, None, "an evaluation set to decontaminate against (filters/dedup/decontam.py)"),
+    Param("eval_set", str, None, "an evaluation set to decontaminate against"),
 )

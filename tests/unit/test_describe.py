@@ -82,3 +82,17 @@ def test_run_help_lists_the_jobs_params(capsys):
     out = capsys.readouterr().out
     assert "--input INPUT" in out
     assert all(f"    {name} (" in out for name in load_job_module("docs").PARAMS.names())
+
+
+def test_a_param_is_declared_once_and_groups_take_per_job_defaults():
+    from engine.params import Param, ParamGroup, ParamSet
+
+    group = ParamGroup("shared", Param("size", int, 256, "h"), Param("mode", str, "a", "h", choices=("a", "b")))
+    with pytest.raises(ValueError, match="declared twice"):
+        ParamSet(Param("size", int, 1, "h"), group)
+    with pytest.raises(ValueError, match="declares no sise"):
+        group.with_defaults(sise=512)
+    values = ParamSet(group.with_defaults(size=512).without("mode")).resolve({})
+    assert values.size == 512
+    with pytest.raises(AttributeError):
+        _ = values.mode
