@@ -90,12 +90,12 @@ def clip_spec(choice: str):
 def bench_clip(images, captions, args) -> dict:
     import torch
 
-    from filters.clip.score import ClipScore
+    from filters.clip import ClipConfig, ClipScore
 
     spec = clip_spec(args.model)
     gpus = 1 if args.device == "cuda" else 0
-    stage = ClipScore(spec.name, threshold=None, batch_size=args.batch, num_cpus=args.threads, num_gpus=gpus,
-                      precision=args.precision)
+    stage = ClipScore(spec.name, threshold=None, config=ClipConfig(batch_size=args.batch, num_cpus=args.threads,
+                                                                   num_gpus=gpus, precision=args.precision))
     stage.setup()
     encoder = stage._encoder
     bundle = encoder.bundle  # the same model object for both sides

@@ -115,10 +115,8 @@ def run_measured(cmd: list[str], what: str, **popen) -> dict:
 
 def run_ours(url_list: Path, out: Path, args, extra: dict | None = None) -> dict:
     from engine.job import Params
-    from engine.jobfile import load_job_module
+    from engine.jobfile import build_job
     from engine.runner import run_job
-
-    job = load_job_module("pairs").job
 
     params = Params({
         "allow_hosts": "127.0.0.1", "image_size": str(args.image_size),
@@ -128,7 +126,7 @@ def run_ours(url_list: Path, out: Path, args, extra: dict | None = None) -> dict
     })
     with PeakRss(os.getpid()) as rss:
         started = time.perf_counter()
-        manifest = run_job(job([str(url_list)], str(out), params), workers=args.workers)
+        manifest = run_job(build_job("pairs", [str(url_list)], str(out), params), workers=args.workers)
         elapsed = time.perf_counter() - started
     kept = manifest["totals"]["kept"]
     return {"seconds": elapsed, "ok": kept, "peak_rss_mb": rss.peak / 2**20}

@@ -111,13 +111,14 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from filters.clip.score import ClipScore
-    from recaption.crosscheck import CrossCheck
+    from filters.clip import ClipConfig, ClipScore
+    from recaption.crosscheck import CrossCheck, CrossCheckConfig
 
     table = corpus(args.records, args.text_every)
     verifiers = ["clip", "ocr", "alt_text"] + (["detector"] if args.detector else [])
-    ours = CrossCheck(verifiers=verifiers, models="test-tiny", reject=False, ocr_threads=args.threads)
-    baseline = ClipScore("clip-tiny-random", threshold=None, batch_size=args.batch, num_gpus=0.0)
+    ours = CrossCheck(verifiers=verifiers, models="test-tiny",
+                      config=CrossCheckConfig(reject=False, ocr_threads=args.threads))
+    baseline = ClipScore("clip-tiny-random", threshold=None, config=ClipConfig(batch_size=args.batch, num_gpus=0.0))
     ours.setup()
     baseline.setup()
     ocr_seconds = _time_ocr(ours)

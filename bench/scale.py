@@ -114,12 +114,13 @@ class Synthetic:
 
 def stage_for(shape: str, buckets: int):
     from filters import ExactDuplicates
-    from filters.dedup import NearDuplicates
+    from filters.dedup import NearDupConfig, NearDuplicates
 
     if shape == "exact":
         stage = ExactDuplicates(column="value", buckets=buckets)
     else:
-        stage = NearDuplicates(text_column="caption", image=False, buckets=buckets, records_per_bucket=None)
+        stage = NearDuplicates(text_column="caption", image=False,
+                               config=NearDupConfig(buckets=buckets, records_per_bucket=None))
     stage.plan_buckets(0)
     return stage
 

@@ -1,4 +1,5 @@
-"""Loading job files: plain Python files in ``jobs/`` that define ``job(inputs, out, params)``."""
+"""Loading job files: plain Python files in ``jobs/`` that declare ``PARAMS`` and define
+``job(inputs, out, params)``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from types import ModuleType
 
 from ray import cloudpickle  # Ray serialises with its own copy of cloudpickle
 
-from engine.job import Job, Params
+from engine.job import Job
+from engine.params import Params, ParamSet
 
 JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
 
@@ -40,15 +42,18 @@ def load_job_module(path: str | Path) -> ModuleType:
     cloudpickle.register_pickle_by_value(module)
     if not callable(getattr(module, "job", None)):
         raise AttributeError(f"{path} must define job(inputs, out, params) -> Job")
+    if not isinstance(getattr(module, "PARAMS", None), ParamSet):
+        raise AttributeError(f"{path} must declare PARAMS = ParamSet(...) (engine/params.py)")
     return module
 
 
-def build_job(path: str | Path, inputs: list[str], out: str, params: Params) -> Job:
-    """Call the job file's ``job()``; a parameter the job never read is an error (a typo)."""
-    job = load_job_module(path).job(list(inputs), str(out), params)
+def build_job(path: str | Path, inputs: list[str], out: str, params: Params | dict[str, str]) -> Job:
+    """Call the job file's ``job()`` with its declared params typed from ``params``. A param the
+    job does not declare is an error (a typo), so is a value that is not of its param's type."""
+    given = params.as_dict() if isinstance(params, Params) else dict(params)
+    module = load_job_module(path)
+    values = module.PARAMS.resolve(given, job=Path(str(path)).stem)
+    job = module.job(list(inputs), str(out), values)
     if not isinstance(job, Job):
         raise TypeError(f"{path}: job() returned {type(job).__name__}, not a Job")
-    unused = params.unused()
-    if unused:
-        raise ValueError(f"unknown --param {', '.join(unused)} for job {Path(path).name}")
     return job

@@ -1,100 +1,143 @@
-"""The pairs job: URL lists -> one fetch per URL -> resize -> cheap filters -> exact dedup ->
-WebDataset shards.
+"""The pairs job: URL lists -> one fetch per URL -> resize -> rights, cheap and model filters ->
+dedup -> recaption -> cross-check -> WebDataset shards.
 
     loomery run jobs/pairs.py --input urls.parquet --out OUT [--param allow_hosts=127.0.0.1 ...]
-
-Parameters (``--param key=value``):
-  allow_hosts       comma-separated hosts/IPs/CIDRs reachable although private (tests, private
-                    deployments; default: none, so no private address is ever fetched)
-  url_col, caption_col   column names in the lists (default: url/URL, caption/TEXT/text...)
-  image_size, resize_mode, resize_only_if_bigger, encode_format, encode_quality
-                    img2dataset's resize settings (256, border, false, jpg, 95)
-  user_agent, timeout, max_bytes, max_redirects, max_pixels, retries, per_host_concurrency,
-  concurrency (requests in flight per worker), respect_robots, respect_x_robots,
-  respect_tdmrep (true: TDMRep reservations refused by the fetcher, reason tdm_reservation)
-  respect_data_mining (true: IPTC plus:DataMining prohibitions rejected, iptc_data_mining),
-  ai_generated (keep: flagged in ai_generated; reject), licenses (ids/patterns to keep, e.g.
-  cc-by-*,cc0-*,none; default: all)       rights filters (filters/provenance)
-  min_side, max_aspect, min_words, max_chars      cheap filters
-  unit_size, samples_per_shard, fetch_workers (actor pool size), fetch_cpus (CPUs per actor)
-  models            model set: default (real weights, stages skipped with a note when absent)
-                    or test-tiny (tiny random models, labelled as such in the manifest)
-  blocklist_*, languages, pii, toxicity*, nsfw*, faces, ocr, text_max, clip*   model filters
-                    (filters/model_chain.py)
-  dedup (true), dedup_threshold (0.8), dedup_image_bits (4), dedup_keep (first|longest),
-  dedup_buckets (16), dedup_bucket_records (5000)
-                                   near-duplicates by caption and image, one graph (filters/dedup);
-                                   buckets: at least 16, and one per 5,000 records
-  eval_set                         an evaluation set to decontaminate against (filters/dedup/decontam.py)
-  recaption*, crosscheck*          synthetic captions and their cross-check (recaption/)
+    loomery describe pairs        # the phases, every stage and every --param with its default
 """
 
-from engine.fetch.params import policy_from_params
-from engine.job import Job, Params
+from engine.fetch.params import FETCH_PARAMS, policy_from_params
+from engine.job import Job
+from engine.models.params import MODEL_SET_PARAMS
+from engine.params import Param, ParamSet, Values, when
 from engine.sinks import WebDatasetSink
 from engine.sources.urls import UrlListSource
 from engine.stage import Resources
-from filters import AspectRatio, CaptionJunk, CaptionLength, ExactDuplicates, ImageSize
-from filters.dedup import Decontaminate, NearDuplicates
-from filters.dedup.urls import duplicate_url_stages
-from filters.images.fetch import FetchImages
-from filters.model_chain import model_stages, quarantine_stages
-from filters.provenance import rights_stages
-from recaption.crosscheck.pipeline import stages_for as crosscheck_stages
-from recaption.pipeline import stages_for as recaption_stages
+from filters import (
+    AiGenerated,
+    AspectRatio,
+    Blocklist,
+    CaptionJunk,
+    CaptionLength,
+    ClipConfig,
+    ClipScore,
+    ClipTopFraction,
+    Decontaminate,
+    DuplicateUrls,
+    ExactDuplicates,
+    Faces,
+    FetchImages,
+    ImageSize,
+    IptcDataMining,
+    LanguageId,
+    LicenseFilter,
+    NearDupConfig,
+    NearDuplicates,
+    Nsfw,
+    Pii,
+    RejectDuplicateUrls,
+    TextInImage,
+    Toxicity,
+)
+from filters.dedup.params import DEDUP_PARAMS
+from filters.params import BLOCKLIST_PARAMS, CLIP_PARAMS, RESIZE_PARAMS, SAFETY_PARAMS, blocklist_files, clip_model
+from filters.provenance.params import RIGHTS_PARAMS
+from recaption import CrossCheck, CrossCheckConfig, Recaption
+from recaption.crosscheck.params import CROSSCHECK_PARAMS, crosscheck_thresholds, crosscheck_verifiers
+from recaption.params import RECAPTION_PARAMS, recaption_resources, recaption_variants, recaptioner
+
+PARAMS = ParamSet(
+    Param("url_col", str, None, "column of the URLs in the lists (unset: url, URL, ...)"),
+    Param("caption_col", str, None, "column of the captions (unset: caption, TEXT, text, ...)"),
+    Param("fetch_workers", int, 0, "fetch actors (0: as many as the CPUs allow)"),
+    Param("fetch_cpus", float, 0.5, "CPUs per fetch actor"),
+    Param("min_side", int, 0, "reject images whose shorter side is below this"),
+    Param("max_aspect", float, 100.0, "reject images whose aspect ratio is above this"),
+    Param("min_words", int, 0, "reject captions of fewer words"),
+    Param("max_chars", int, 4000, "reject captions of more characters"),
+    Param("samples_per_shard", int, 1000, "records per WebDataset shard"),
+    Param("unit_size", int, 1000, "input records per unit (the grain of resume and parallel work)"),
+    FETCH_PARAMS,
+    RESIZE_PARAMS,
+    RIGHTS_PARAMS,
+    BLOCKLIST_PARAMS,
+    MODEL_SET_PARAMS,
+    SAFETY_PARAMS,
+    CLIP_PARAMS,
+    DEDUP_PARAMS,
+    RECAPTION_PARAMS,
+    CROSSCHECK_PARAMS,
+)
 
 
-def job(inputs: list[str], out: str, params: Params) -> Job:
-    workers = params.int("fetch_workers", 0)
-    fetch = FetchImages(
-        policy_from_params(params),
-        image_size=params.int("image_size", 256),
-        resize_mode=params.str("resize_mode", "border"),
-        resize_only_if_bigger=params.bool("resize_only_if_bigger", False),
-        encode_format=params.str("encode_format", "jpg"),
-        encode_quality=params.int("encode_quality", 95),
-        concurrency=params.int("concurrency", 64),
-        resources=Resources(
-            num_cpus=params.float("fetch_cpus", 0.5), concurrency=workers or None
-        ),
-    )
+def job(inputs: list[str], out: str, params: Values) -> Job:
     notes: list[str] = []
-    models = model_stages(params, notes=notes)
-    eval_set = params.str("eval_set")
-    decontaminate = [Decontaminate(eval_path=eval_set, text_column="caption", image_column="image")] if eval_set else []
-    near_duplicates = [NearDuplicates(
-        text_column="caption", threshold=params.float("dedup_threshold", 0.8), image=True, image_column="image",
-        image_max_bits=params.int("dedup_image_bits", 4), keep=params.str("dedup_keep", "first"),
-        buckets=params.int("dedup_buckets", 16), records_per_bucket=params.int("dedup_bucket_records", 5000),
-    )] if params.bool("dedup", True) else []
-    recaption = recaption_stages(params, notes=notes)
-    crosscheck = crosscheck_stages(params, notes=notes if recaption else [])  # reads its params
-    crosscheck = crosscheck if recaption else []  # it checks synthetic captions: none, nothing to do
+    blocklists = blocklist_files(params)
+    clip = clip_model(params, notes)  # the model set's CLIP, or None (noted)
+    scores_only = clip is not None and clip.random_init  # a random test CLIP must not filter
+    captioner = recaptioner(params, notes)  # None (noted): no synthetic captions
+    # the cross-check checks synthetic captions: without any, it has nothing to do (and no note)
+    verifiers = crosscheck_verifiers(params, notes if captioner else [])
+    model_pool = {"num_cpus": params.model_cpus, "concurrency": params.model_workers or None}
     return Job(
         name="pairs",
         notes=notes,
-        source=UrlListSource(
-            inputs, url_col=params.str("url_col"), caption_col=params.str("caption_col")
-        ),
+        source=UrlListSource(inputs, url_col=params.url_col, caption_col=params.caption_col),
         stages=[
-            *duplicate_url_stages(),
-            fetch,
-            *quarantine_stages(params),  # the first stage after the bytes arrive
-            *rights_stages(params),  # IPTC data mining, AI-generated, licences (filters/provenance)
-            ImageSize(min_side=params.int("min_side", 0)),
-            AspectRatio(max=params.float("max_aspect", 100.0)),
-            CaptionJunk(),
-            CaptionLength(
-                min_words=params.int("min_words", 0), max_chars=params.int("max_chars", 4000)
+            DuplicateUrls(), RejectDuplicateUrls(),  # a URL listed twice is fetched once
+            FetchImages(
+                policy_from_params(params),
+                image_size=params.image_size,
+                resize_mode=params.resize_mode,
+                resize_only_if_bigger=params.resize_only_if_bigger,
+                encode_format=params.encode_format,
+                encode_quality=params.encode_quality,
+                concurrency=params.concurrency,
+                resources=Resources(num_cpus=params.fetch_cpus, concurrency=params.fetch_workers or None),
             ),
-            *models,
-            *decontaminate,
+            # the first stage after the bytes arrive, so a listed record reaches no other
+            *when(blocklists, Blocklist, **blocklists, phash_distance=params.blocklist_phash_distance),
+            *when(params.respect_data_mining, IptcDataMining),
+            AiGenerated(mode=params.ai_generated),
+            *when(params.licenses, LicenseFilter, params.licenses),
+            ImageSize(min_side=params.min_side),
+            AspectRatio(max=params.max_aspect),
+            CaptionJunk(),
+            CaptionLength(min_words=params.min_words, max_chars=params.max_chars),
+            LanguageId(column="caption", allowed=params.languages or None),
+            *when(params.pii != "off", Pii, column="caption", mode=params.pii),
+            *when(params.toxicity, Toxicity, column="caption", threshold=params.toxicity_max),
+            *when(params.nsfw, Nsfw, threshold=params.nsfw_max, **model_pool),
+            *when(params.faces != "off", Faces, mode=params.faces),
+            *when(params.ocr, TextInImage, max_ratio=params.text_max, **model_pool),
+            *when(clip, ClipScore, clip,
+                  threshold=None if scores_only or params.clip_top else params.clip_min,
+                  lang_thresholds=None if scores_only else params.clip_lang_min,
+                  config=ClipConfig(batch_size=params.clip_batch, num_cpus=params.model_cpus,
+                                    num_gpus=params.clip_gpus, concurrency=params.clip_workers or None,
+                                    precision=params.clip_precision)),
+            *when(clip and not scores_only and params.clip_top, ClipTopFraction, params.clip_top),
+            *when(params.eval_set, Decontaminate, eval_path=params.eval_set, text_column="caption",
+                  image_column="image"),
             ExactDuplicates(),
-            *near_duplicates,
-            *recaption,
-            *crosscheck,
+            *when(params.dedup, NearDuplicates, text_column="caption", image=True, image_column="image",
+                  config=NearDupConfig(threshold=params.dedup_threshold, image_max_bits=params.dedup_image_bits,
+                                       keep=params.dedup_keep, buckets=params.dedup_buckets,
+                                       records_per_bucket=params.dedup_bucket_records)),
+            *when(captioner, Recaption, captioner, recaption_variants(params, documents=False),
+                  existing=params.recaption_existing, timestamps=params.recaption_timestamps,
+                  resources=recaption_resources(params)),
+            *when(captioner and verifiers, CrossCheck,
+                  variants=params.crosscheck_variants or None, verifiers=verifiers, models=params.models,
+                  thresholds=crosscheck_thresholds(params),
+                  config=CrossCheckConfig(keep_max=params.crosscheck_keep_max, repair_max=params.crosscheck_repair_max,
+                                          min_words=params.crosscheck_min_words, max_rounds=params.crosscheck_rounds,
+                                          fallback_to_alt_text=params.crosscheck_fallback_alt,
+                                          reject=params.crosscheck_reject),
+                  resources=Resources(num_cpus=1, num_gpus=params.crosscheck_gpus,
+                                      batch_size=params.crosscheck_batch,
+                                      concurrency=params.crosscheck_workers)),
         ],
-        sink=WebDatasetSink(samples_per_shard=params.int("samples_per_shard", 1000)),
+        sink=WebDatasetSink(samples_per_shard=params.samples_per_shard),
         out=out,
-        unit_size=params.int("unit_size", 1000),
+        unit_size=params.unit_size,
     )

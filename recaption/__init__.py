@@ -1,8 +1,7 @@
 """Recaptioning: captioner backends, versioned prompts, the ``Recaption`` stage, hygiene rules.
 
-Jobs add the stage with :func:`stages_for` (after dedup, before the cross-check)::
-
-    stages += recaption.stages_for(params, documents=False, notes=notes)
+Jobs write the stage out in their chain (after dedup, before the cross-check), with the
+captioner :func:`recaption.params.recaptioner` picks from their ``--param`` settings.
 
 The hallucination cross-check lives in :mod:`recaption.crosscheck`; its names (``CrossCheck``...)
 are exported here too. Each name loads its module on first use, so ``import recaption`` loads no
@@ -18,7 +17,6 @@ EXPORTS = merged_exports({
     "Generation": "recaption.captioner",
     "caption_columns": "recaption.existing",
     "clean_caption": "recaption.hygiene",
-    "stages_for": "recaption.pipeline",
     "PromptTemplate": "recaption.prompts",
     "get_prompt": "recaption.prompts",
     "prompt_ids": "recaption.prompts",

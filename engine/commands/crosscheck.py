@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 def main(args: argparse.Namespace) -> int:
     from recaption.crosscheck.calibrate import calibrate
     from recaption.crosscheck.evaluate import evaluate, load_labelled
-    from recaption.crosscheck.stage import CrossCheck
+    from recaption.crosscheck.stage import CrossCheck, CrossCheckConfig
 
     source = Path(args.input)
     records = load_labelled(source)
@@ -39,11 +39,9 @@ def main(args: argparse.Namespace) -> int:
     stage = CrossCheck(
         verifiers=[v.strip() for v in args.verifiers.split(",") if v.strip()],
         models=args.models,
-        clip_model=args.clip_model,
-        detector_model=args.detector_model,
         thresholds=thresholds,
-        keep_max=args.keep_max,
-        repair_max=args.repair_max,
+        config=CrossCheckConfig(clip_model=args.clip_model, detector_model=args.detector_model,
+                                keep_max=args.keep_max, repair_max=args.repair_max),
     )
     checker = stage.checker
     checker.setup()

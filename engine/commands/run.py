@@ -5,14 +5,16 @@ from __future__ import annotations
 import argparse
 
 from engine.cli import add_verbose_option
-from engine.job import Params
 from engine.jobfile import build_job
 from engine.output.stats import format_stats
+from engine.params import Params
 from engine.runner import run_job
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("run", help="run a job file over inputs into an output folder")
+    p = subparsers.add_parser("run", help="run a job file over inputs into an output folder", add_help=False)
+    p.add_argument("-h", "--help", action=JobHelp, nargs=0, help="show this help, and the job's params "
+                   "when it follows the job (loomery run pairs --help)")
     p.add_argument("job", help="a job file (jobs/pairs.py) or a ready-made job's name (pairs)")
     p.add_argument("--input", action="append", required=True, help="input path or URL (repeatable)")
     p.add_argument("--out", required=True, help="output folder")
@@ -20,6 +22,22 @@ def register(subparsers) -> None:
     add_cluster_options(p)
     add_verbose_option(p)
     p.set_defaults(func=main)
+
+
+class JobHelp(argparse.Action):
+    """``--help``: the command's help, then the params the job declares (when it is named first)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.print_help()
+        job = getattr(namespace, "job", None)
+        if job:
+            from engine.commands.describe import params_lines
+
+            try:
+                print("\n" + "\n".join(params_lines(job)))
+            except (FileNotFoundError, AttributeError, ImportError) as error:
+                parser.exit(2, f"loomery run: error: {error}\n")
+        parser.exit()
 
 
 def add_cluster_options(p: argparse.ArgumentParser) -> None:

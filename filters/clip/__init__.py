@@ -7,6 +7,7 @@ from engine.exports import lazy_exports
 EXPORTS = {
     "ClipScore": "filters.clip.score",
     "DocClipScore": "filters.clip.documents",
+    "ClipConfig": "filters.clip.model",
     "ClipEncoder": "filters.clip.model",
     "ClipTopFraction": "filters.clip.top_fraction",
 }

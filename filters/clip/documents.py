@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from engine.stage import Resources, Verdicts, set_columns
-from filters.clip.model import ClipModelFilter
-from filters.clip.score import DEFAULT_MODEL, gpu_available
+from engine.models.registry import ModelSpec
+from engine.stage import Verdicts, set_columns
+from filters.clip.model import ClipConfig, ClipModelFilter
+from filters.clip.score import DEFAULT_MODEL
 
 
 class DocClipScore(ClipModelFilter):
@@ -26,27 +27,21 @@ class DocClipScore(ClipModelFilter):
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | ModelSpec = DEFAULT_MODEL,
         *,
         min_score: float | None = None,
-        batch_size: int = 16,
-        concurrency: int | None = None,
-        num_cpus: float = 1.0,
-        num_gpus: float | None = None,
-        precision: str = "auto",
+        config: ClipConfig | None = None,
         name: str | None = None,
     ):
         from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
 
-        self._spec = get(model)
-        if num_gpus is None:
-            num_gpus = 1.0 if gpu_available() else 0.0
-        super().__init__(name=name, resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size,
-                                                          concurrency=concurrency))
-        self.model = model
+        self._spec = get(model) if isinstance(model, str) else model  # a name or a ModelSpec
+        config = config or ClipConfig()
+        super().__init__(name=name, resources=config.resources(default_batch=16))
+        self.model = self._spec.name
         self.min_score = min_score
-        self.precision = precision
+        self.precision = config.precision
         self._encoder = None
 
     def __call__(self, batch: pa.Table) -> pa.Table:

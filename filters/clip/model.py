@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.stage import Filter
+from engine.stage import Filter, Resources
 from filters.images.pixels import BadImage, open_rgb
 
 
@@ -99,6 +99,40 @@ def float16_lists(vectors: np.ndarray, valid: np.ndarray):
     values = pa.array(vectors.astype(np.float16).reshape(-1), pa.float16())
     mask = pa.array(~valid)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, mask=mask)
+
+
+PRECISIONS = ("auto", "fp16", "bf16", "fp32")
+
+
+def gpu_available() -> bool:
+    """True when torch sees a CUDA device here (the driver decides the pool's ``num_gpus``)."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
+@dataclass(frozen=True)
+class ClipConfig:
+    """Where and how a CLIP stage runs. ``batch_size``: records per call (None: the stage's own
+    default); ``concurrency``: actors in the pool (None: as many as the resources allow);
+    ``num_gpus``: per actor (None: one when this machine has a GPU, else 0); ``precision``:
+    ``auto`` (fp16 on GPU, fp32 on CPU), ``fp16``, ``bf16`` or ``fp32``."""
+
+    batch_size: int | None = None
+    concurrency: int | None = None
+    num_cpus: float = 1.0
+    num_gpus: float | None = None
+    precision: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+
+    def resources(self, default_batch: int) -> Resources:
+        """The actor pool's resources; a GPU is asked for when this (the driver's) machine has one."""
+        gpus = self.num_gpus if self.num_gpus is not None else (1.0 if gpu_available() else 0.0)
+        return Resources(num_cpus=self.num_cpus, num_gpus=gpus, batch_size=self.batch_size or default_batch,
+                         concurrency=self.concurrency)
 
 
 class ClipModelFilter(Filter):

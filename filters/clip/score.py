@@ -17,27 +17,22 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from engine.stage import Resources, set_columns
-from filters.clip.model import ClipModelFilter
+from engine.models.registry import ModelSpec
+from engine.stage import set_columns
+from filters.clip.model import ClipConfig, ClipModelFilter, gpu_available  # noqa: F401  (re-exported)
 
 DEFAULT_MODEL = "clip-vit-b-32-laion2b"
 LAION_THRESHOLD = 0.28
 
 
-def gpu_available() -> bool:
-    """True when torch sees a CUDA device here (the driver decides the pool's ``num_gpus``)."""
-    import torch
-
-    return torch.cuda.is_available()
-
-
 class ClipScore(ClipModelFilter):
     """Scores each pair with CLIP and rejects those under the (per-language) threshold.
 
-    ``model`` is a registered model name (see ``loomery models list``). ``threshold=None`` scores
-    without rejecting. Undecodable images and empty captions are rejected with their reason.
-    The model is loaded once per worker in ``setup()``; ``batch_size`` pairs go through it at once.
-    ``num_gpus=None`` asks for one GPU per worker when this machine has one, else runs on CPU.
+    ``model`` is a registered model name (see ``loomery models list``) or its spec.
+    ``threshold=None`` scores without rejecting. Undecodable images and empty captions are
+    rejected with their reason. The model is loaded once per worker in ``setup()``; where and how
+    it runs (batch size, pool, GPUs, precision) is ``config`` (:class:`ClipConfig`; 128 pairs a
+    call by default).
     """
 
     name = "clip_score"
@@ -45,39 +40,31 @@ class ClipScore(ClipModelFilter):
 
     def __init__(
         self,
-        model: str = DEFAULT_MODEL,
+        model: str | ModelSpec = DEFAULT_MODEL,
         *,
         threshold: float | None = LAION_THRESHOLD,
         lang_thresholds: dict[str, float] | None = None,
         lang_column: str = "language",
         caption_column: str = "caption",
         save_embeddings: bool = True,
-        batch_size: int = 128,
-        concurrency: int | None = None,
-        num_cpus: float = 1.0,
-        num_gpus: float | None = None,
-        precision: str = "auto",
+        config: ClipConfig | None = None,
         name: str | None = None,
     ):
         from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
 
-        self._spec = get(model)
+        self._spec = get(model) if isinstance(model, str) else model  # a name or a ModelSpec
         if self._spec.kind != "open_clip":
-            raise ValueError(f"ClipScore needs an open_clip model; {model!r} is {self._spec.kind}")
-        if num_gpus is None:
-            num_gpus = 1.0 if gpu_available() else 0.0
-        super().__init__(
-            name=name,
-            resources=Resources(num_cpus=num_cpus, num_gpus=num_gpus, batch_size=batch_size, concurrency=concurrency),
-        )
-        self.model = model
+            raise ValueError(f"ClipScore needs an open_clip model; {self._spec.name!r} is {self._spec.kind}")
+        config = config or ClipConfig()
+        super().__init__(name=name, resources=config.resources(default_batch=128))
+        self.model = self._spec.name
         self.threshold = threshold
         self.lang_thresholds = dict(lang_thresholds or {})
         self.lang_column = lang_column
         self.caption_column = caption_column
         self.save_embeddings = save_embeddings
-        self.precision = precision
+        self.precision = config.precision
         self._encoder = None
 
     def config(self) -> dict[str, Any]:

@@ -18,10 +18,10 @@ EXPORTS = {
     "MinHasher": "filters.dedup.minhash",
     "normalize_text": "filters.dedup.minhash",
     "word_shingles": "filters.dedup.minhash",
+    "NearDupConfig": "filters.dedup.near_duplicates",
     "NearDuplicates": "filters.dedup.near_duplicates",
     "DuplicateUrls": "filters.dedup.urls",
     "RejectDuplicateUrls": "filters.dedup.urls",
-    "duplicate_url_stages": "filters.dedup.urls",
 }
 __all__ = sorted(EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

@@ -10,6 +10,8 @@ and ``dup_cluster``; keepers of a cluster get ``dup_cluster`` too (rows with a n
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -70,18 +72,41 @@ class UrlSetSignal:
         return np.ones(len(similarity), bool)
 
 
+@dataclass(frozen=True)
+class NearDupConfig:
+    r"""How near a duplicate is, which record of a cluster is kept, and how the global step is cut.
+
+    ``threshold``: Jaccard bound of caption shingles (``ngram`` ``shingle_unit``\s, ``num_perm``
+    MinHash permutations from ``seed``; ``verify``: check candidate pairs on their signatures);
+    ``image_max_bits``: pHash distance of duplicate images; ``embedding_threshold``: cosine bound
+    of duplicate embeddings; ``keep``: ``first`` | ``score`` (highest ``score_column``) |
+    ``longest`` (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``:
+    more buckets for larger runs, so that one bucket's band rows (a text signature each, 512
+    bytes per band) stay a few tens of MB whatever the run's size.
+    """
+
+    threshold: float = 0.8
+    num_perm: int = 128
+    seed: int = 1
+    ngram: int = 5
+    shingle_unit: str = "word"
+    verify: bool = True
+    image_max_bits: int = 4
+    embedding_threshold: float = 0.95
+    keep: str = "first"
+    buckets: int = 16
+    records_per_bucket: int | None = 5000
+
+
 class NearDuplicates(ClusterStage):
     """Near-duplicate records by caption MinHash, image pHash and (optionally) embeddings, in
     one graph with one keeper per cluster.
 
-    ``text_column``: caption/text column (None: no text signal); ``threshold``: Jaccard bound;
-    ``image``: also hash ``image_column`` (encoded bytes) and join images within
-    ``image_max_bits`` bits; ``embedding_column``: a list<float> column (CLIP) joined at cosine
-    ``embedding_threshold``; ``image_urls_column``: a list<string> column for the OBELICS
-    same-URL-set signal; ``keep``: ``first`` | ``score`` (highest ``score_column``) | ``longest``
-    (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``: more
-    buckets for larger runs, so that one bucket's band rows (a text signature each, 512 bytes
-    per band) stay a few tens of MB whatever the run's size.
+    The signals: ``text_column`` (caption/text; None: no text signal), ``image`` (hash the
+    encoded bytes of ``image_column``), ``embedding_column`` (a list<float> column, CLIP),
+    ``image_urls_column`` (a list<string> column, OBELICS' same-URL-set signal). ``score_column``
+    ranks a cluster's records for ``keep="score"``. Thresholds, keep policy and bucketing are in
+    ``config`` (:class:`NearDupConfig`).
     """
 
     name = "near_duplicates"
@@ -90,44 +115,36 @@ class NearDuplicates(ClusterStage):
         self,
         *,
         text_column: str | None = "caption",
-        threshold: float = 0.8,
-        num_perm: int = 128,
-        seed: int = 1,
-        ngram: int = 5,
-        shingle_unit: str = "word",
-        verify: bool = True,
         image: bool = True,
         image_column: str = "image",
-        image_max_bits: int = 4,
         embedding_column: str | None = None,
-        embedding_threshold: float = 0.95,
         image_urls_column: str | None = None,
-        keep: str = "first",
         score_column: str | None = None,
-        buckets: int = 16,
-        records_per_bucket: int | None = 5000,
+        config: NearDupConfig | None = None,
         name: str | None = None,
         resources: Resources | None = None,
     ):
         super().__init__(name=name, resources=resources)
-        self.records_per_bucket = records_per_bucket
-        if keep not in KEEP_POLICIES:
-            raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {keep!r}")
-        if keep == "score" and not score_column:
+        c = config or NearDupConfig()
+        self.records_per_bucket = c.records_per_bucket
+        if c.keep not in KEEP_POLICIES:
+            raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {c.keep!r}")
+        if c.keep == "score" and not score_column:
             raise ValueError("keep='score' needs score_column")
-        self.text_column, self.threshold, self.num_perm = text_column, threshold, num_perm
-        self.seed, self.ngram, self.shingle_unit, self.verify = seed, ngram, shingle_unit, verify
-        self.image, self.image_column, self.image_max_bits = image, image_column, image_max_bits
-        self.embedding_column, self.embedding_threshold = embedding_column, embedding_threshold
+        # the settings stay attributes (in this order): the manifest records them as before
+        self.text_column, self.threshold, self.num_perm = text_column, c.threshold, c.num_perm
+        self.seed, self.ngram, self.shingle_unit, self.verify = c.seed, c.ngram, c.shingle_unit, c.verify
+        self.image, self.image_column, self.image_max_bits = image, image_column, c.image_max_bits
+        self.embedding_column, self.embedding_threshold = embedding_column, c.embedding_threshold
         self.image_urls_column = image_urls_column
-        self.keep, self.score_column, self.buckets = keep, score_column, buckets
+        self.keep, self.score_column, self.buckets = c.keep, score_column, c.buckets
         self._signals = {}
         if text_column:
-            self._signals["text"] = TextSignal(threshold, num_perm, seed, ngram, shingle_unit, verify)
+            self._signals["text"] = TextSignal(c.threshold, c.num_perm, c.seed, c.ngram, c.shingle_unit, c.verify)
         if image:
-            self._signals["image"] = ImageSignal(image_max_bits)
+            self._signals["image"] = ImageSignal(c.image_max_bits)
         if embedding_column:
-            self._signals["embedding"] = EmbeddingSignal(embedding_threshold)
+            self._signals["embedding"] = EmbeddingSignal(c.embedding_threshold)
         if image_urls_column:
             self._signals["urlset"] = UrlSetSignal()
 

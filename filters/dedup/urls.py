@@ -5,7 +5,7 @@ not tell the keeper from the copies. The global stage therefore decides *which p
 the URL: :class:`DuplicateUrls` finds, per duplicated key, the first record in input order
 (smallest ``_seq``) and joins it onto every copy as ``url_first_seq``; right after it,
 :class:`RejectDuplicateUrls` rejects every copy whose ``_seq`` is not that one, with reason
-``duplicate_url`` and ``dup_of`` the keeper's key. Use :func:`duplicate_url_stages` for both.
+``duplicate_url`` and ``dup_of`` the keeper's key. A job puts both first in its chain.
 """
 
 from __future__ import annotations
@@ -86,8 +86,3 @@ class RejectDuplicateUrls(Filter):
         if C.DUP_OF in out.column_names:
             dup_of = pc.coalesce(out.column(C.DUP_OF).combine_chunks().cast(pa.string()), dup_of)
         return set_columns(out, {C.DUP_OF: dup_of})
-
-
-def duplicate_url_stages(buckets: int = 16) -> list:
-    """The two stages to put first in a pairs chain, so that each URL is fetched once."""
-    return [DuplicateUrls(buckets=buckets), RejectDuplicateUrls()]

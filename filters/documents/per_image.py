@@ -98,3 +98,9 @@ def _positions(lengths: list[int | None], where: list[tuple[int, int]], values: 
 
 def _score_detail(column: str | None, score: float | None) -> str | None:
     return None if column is None or score is None else f"{column}={score:.3f}"
+
+
+def per_image(inner: type[Filter], *, document_reasons: tuple[str, ...] = (), **settings: Any) -> PerImage:
+    """``inner(**settings)`` run on every image of each document, named ``doc_<inner's name>``."""
+    stage = inner(**settings)
+    return PerImage(stage, document_reasons=document_reasons, name=f"doc_{stage.name}")

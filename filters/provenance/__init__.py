@@ -13,8 +13,6 @@ EXPORTS = {
     "LicenseFilter": "filters.provenance.decide",
     "TdmReservation": "filters.provenance.decide",
     "DocTdmRepFile": "filters.provenance.doc_tdmrep",
-    "page_tdmrep_file": "filters.provenance.wiring",
-    "rights_stages": "filters.provenance.wiring",
 }
 __all__ = sorted(EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

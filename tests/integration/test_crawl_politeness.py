@@ -143,10 +143,9 @@ class CountingPhotos(CountingSite):
 
 @pytest.mark.integration
 def test_the_pairs_job_with_three_fetch_workers_holds_the_limit(ray_local, tmp_path):
-    from engine.jobfile import load_job_module
+    from engine.jobfile import build_job
     from engine.runner import run_job
 
-    job = load_job_module("pairs").job
     site = CountingPhotos()
     with Server("127.0.0.1", site) as server:
         urls = [server.url(f"/img/{i}.jpg") for i in range(18)]
@@ -155,7 +154,7 @@ def test_the_pairs_job_with_three_fetch_workers_holds_the_limit(ray_local, tmp_p
                        listing)
         params = Params({"allow_hosts": "127.0.0.1", "unit_size": "6", "dedup": "false",
                          "per_host_concurrency": "2", "fetch_workers": "3"})
-        manifest = run_job(job([str(listing)], str(tmp_path / "out"), params), workers=3)
+        manifest = run_job(build_job("pairs", [str(listing)], str(tmp_path / "out"), params), workers=3)
     rejects = pq.read_table(tmp_path / "out" / "rejects").to_pylist()
     assert manifest["totals"] == {"inputs": 18, "kept": 18, "rejected": 0}, [
         (r["stage"], r["reason"], r["detail"]) for r in rejects]

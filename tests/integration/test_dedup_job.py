@@ -18,7 +18,7 @@ from engine.job import Job
 from engine.runner import run_job
 from engine.sinks import WebDatasetSink
 from engine.sources.parquet import ParquetSource
-from filters.dedup import NearDuplicates
+from filters.dedup import NearDupConfig, NearDuplicates
 from tests.conftest import ROOT, corpus
 
 pytestmark = [pytest.mark.integration, pytest.mark.filterwarnings("ignore:Image appears to be a malformed MPO")]
@@ -74,8 +74,8 @@ def dedup_job(path: str, out, records_per_bucket: int | None = None) -> Job:
     return Job(
         name="dedup-test",
         source=ParquetSource([path]),
-        stages=[NearDuplicates(text_column="caption", threshold=0.8, image=True, buckets=4,
-                               records_per_bucket=records_per_bucket)],
+        stages=[NearDuplicates(text_column="caption", image=True,
+                               config=NearDupConfig(threshold=0.8, buckets=4, records_per_bucket=records_per_bucket))],
         sink=WebDatasetSink(samples_per_shard=100),
         out=str(out),
         unit_size=3,

@@ -18,7 +18,7 @@ from engine.runner import run_job
 from engine.sinks import WebDatasetSink
 from engine.sources import open_source
 from filters import ExactDuplicates, ProbeImage
-from filters.dedup import NearDuplicates
+from filters.dedup import NearDupConfig, NearDuplicates
 from tests.conftest import ROOT
 from tests.integration.runs import digests
 
@@ -39,8 +39,8 @@ def corpus(folder) -> str:
 
 def dedup_job(inputs: str, out: str, buckets: int, partitions: int, records_per_bucket=None) -> Job:
     exact = ExactDuplicates(buckets=buckets)
-    near = NearDuplicates(text_column="caption", threshold=0.7, image=True, buckets=buckets,
-                          records_per_bucket=records_per_bucket)
+    near = NearDuplicates(text_column="caption", image=True,
+                          config=NearDupConfig(threshold=0.7, buckets=buckets, records_per_bucket=records_per_bucket))
     exact.partitions = near.partitions = partitions
     return Job(name="global-step-test", source=open_source([inputs]),
                stages=[ProbeImage(shard_format="jpeg"), exact, near],
@@ -112,7 +112,7 @@ def test_an_exact_duplicate_never_keeps_a_near_duplicate_cluster(tmp_path, ray_l
                                       caption=records[2].caption + " and a much longer caption than before")
     write_parquet_corpus(records, tmp_path / "in", rows_per_file=30)
     exact = ExactDuplicates()
-    near = NearDuplicates(text_column="caption", threshold=0.5, image=True, keep="longest")
+    near = NearDuplicates(text_column="caption", image=True, config=NearDupConfig(threshold=0.5, keep="longest"))
     job = Job(name="keeper-test", source=open_source([str(tmp_path / "in")]),
               stages=[ProbeImage(shard_format="jpeg"), exact, near],
               sink=WebDatasetSink(samples_per_shard=50), out=str(tmp_path / "out"), unit_size=10)

@@ -98,7 +98,7 @@ def test_respect_tdmrep_false_records_without_enforcing():
 @pytest.mark.integration
 def test_pairs_job_rights(ray_local, tmp_path, capsys):
     from engine.commands.stats import main as stats_main
-    from engine.jobfile import load_job_module
+    from engine.jobfile import build_job
     from engine.output.card import render_card
     from engine.report.build import build_report
     from engine.runner import run_job
@@ -111,7 +111,7 @@ def test_pairs_job_rights(ray_local, tmp_path, capsys):
                        listing)
         params = Params({"allow_hosts": "127.0.0.1", "dedup": "false", "ai_generated": "reject",
                          "resize_mode": "no", "unit_size": "20"})
-        job = load_job_module("pairs").job([str(listing)], str(tmp_path / "out"), params)
+        job = build_job("pairs", [str(listing)], str(tmp_path / "out"), params)
         manifest = run_job(job, workers=1)
     out = tmp_path / "out"
     rejects = {r["url"].split(str(server.port), 1)[1]: (r["stage"], r["reason"])

@@ -60,7 +60,7 @@ def img(base: str, path: str) -> str:
 
 @pytest.mark.integration
 def test_docs_job_rights(ray_local, tmp_path):
-    from engine.jobfile import load_job_module
+    from engine.jobfile import build_job
     from engine.output.card import render_card
     from engine.output.rights import rights_summary
     from engine.runner import run_job
@@ -90,7 +90,7 @@ def test_docs_job_rights(ray_local, tmp_path):
         params = Params({"allow_hosts": "127.0.0.1", "min_words": "5", "dedup": "false",
                          "ai_generated": "reject", "min_image_side": "10"})
         out = tmp_path / "out"
-        run_job(load_job_module("docs").job([str(warc)], str(out), params), workers=1,
+        run_job(build_job("docs", [str(warc)], str(out), params), workers=1,
                 params=params.as_dict())
     rejects = {r["url"].rsplit("/", 1)[1]: (r["stage"], r["reason"], r["detail"])
                for p in sorted((out / "rejects").glob("*.parquet")) for r in pq.read_table(p).to_pylist()}

@@ -32,6 +32,9 @@ class Hello(Stage):
         return batch
 
 
+PARAMS = load_job_module("demo").PARAMS
+
+
 def job(inputs, out, params):
     base = load_job_module("demo").job(inputs, out, params)
     return dataclasses.replace(base, name="console", stages=[Hello(), *base.stages])

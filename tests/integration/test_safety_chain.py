@@ -9,11 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.job import Job, Params
+from engine.job import Job
+from engine.jobfile import build_job
 from engine.runner import run_job
 from engine.sinks import WebDatasetSink
 from engine.sources.parquet import ParquetSource
-from filters.model_chain import model_stages, quarantine_stages
 from tests.conftest import corpus
 
 pytestmark = pytest.mark.integration
@@ -46,9 +46,14 @@ def test_blocklisted_bytes_go_nowhere_and_models_are_recorded(tmp_path, ray_loca
     )
     (tmp_path / "sha256.txt").write_text(hashlib.sha256(blocked).hexdigest() + "\n")
     # the test Ray has 2 CPUs: the two model actor pools (nsfw, clip) take half a CPU each
-    params = Params({"models": "test-tiny", "blocklist_sha256": str(tmp_path / "sha256.txt"), "model_cpus": "0.5"})
-    notes: list[str] = []
-    stages = [*quarantine_stages(params), *model_stages(params, notes=notes)]
+    params = {"models": "test-tiny", "blocklist_sha256": str(tmp_path / "sha256.txt"), "model_cpus": "0.5",
+              "recaption": "false"}
+    pq.write_table(pa.table({"url": ["http://example.invalid/a.jpg"]}), tmp_path / "urls.parquet")
+    pairs = build_job("pairs", [str(tmp_path / "urls.parquet")], str(tmp_path / "unused"), params)
+    # the pairs job's blocklist and model stages, as its chain lists them
+    model_stages = ("blocklist", "language", "pii", "toxicity", "nsfw", "faces", "clip_score")
+    stages = [s for s in pairs.stages if s.name in model_stages]
+    notes = [n for n in pairs.notes if "clip" in n]
     assert [s.name for s in stages] == ["blocklist", "language", "pii", "toxicity", "nsfw", "faces", "clip_score"]
     out = tmp_path / "out"
     job = Job(

@@ -44,12 +44,11 @@ def pack_warc(pages: list[Path], base: str, path: Path, x_robots: dict[str, str]
 
 
 def run(warc: Path, out: Path, **params):
-    from engine.jobfile import load_job_module
+    from engine.jobfile import build_job
 
-    job = load_job_module("docs").job
 
     params = Params({k: str(v) for k, v in params.items()})
-    return run_job(job([str(warc)], str(out), params), workers=1, params=params.as_dict())
+    return run_job(build_job("docs", [str(warc)], str(out), params), workers=1, params=params.as_dict())
 
 
 def documents(out: Path) -> dict[str, dict]:

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from engine import columns as C
-from recaption.crosscheck import CrossCheck, CrossChecker
+from recaption.crosscheck import CrossCheck, CrossCheckConfig, CrossChecker
 from recaption.crosscheck.verifiers.base import Verifier
 
 
@@ -35,7 +35,7 @@ def png(colour="red"):
 
 
 def stage_with(absent, **kw):
-    stage = CrossCheck(verifiers=["alt_text"], **kw)
+    stage = CrossCheck(verifiers=["alt_text"], config=CrossCheckConfig(**kw))
     stage._checker = CrossChecker([Absent(absent)], stage.policy)
     return stage
 

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from filters.dedup.minhash import exact_jaccard, word_shingles
-from filters.dedup.near_duplicates import NearDuplicates, _payload_matrix
+from filters.dedup.near_duplicates import NearDupConfig, NearDuplicates, _payload_matrix
 from filters.dedup.phash import phash_bytes
 from filters.dedup.signals import hamming
 from tests.conftest import corpus
@@ -66,7 +66,7 @@ def test_planted_caption_duplicates_match_exact_jaccard_across_units():
         _table(keys[:half], range(half), caption=docs[:half]),
         _table(keys[half:], range(half, len(docs)), caption=docs[half:]),
     ]
-    result = run_global(NearDuplicates(text_column="caption", image=False, buckets=8), batches)
+    result = run_global(NearDuplicates(text_column="caption", image=False, config=NearDupConfig(buckets=8)), batches)
     index = {k: i for i, k in enumerate(keys)}
     rejected = result.filter(pc.is_valid(result["reason"]))
     flagged = {index[k] for k in rejected["key"].to_pylist()}
@@ -87,8 +87,8 @@ def test_decisions_do_not_depend_on_the_number_of_buckets():
     docs, _ = _planted()
     keys = [f"{i:024x}" for i in range(len(docs))]
     batch = _table(keys, range(len(docs)), caption=docs)
-    few = NearDuplicates(text_column="caption", image=False, buckets=4)
-    many = NearDuplicates(text_column="caption", image=False, buckets=4, records_per_bucket=10)
+    few = NearDuplicates(text_column="caption", image=False, config=NearDupConfig(buckets=4))
+    many = NearDuplicates(text_column="caption", image=False, config=NearDupConfig(buckets=4, records_per_bucket=10))
     assert few.plan_buckets(len(docs)) == 4  # records_per_bucket is off by default on a stage
     assert many.plan_buckets(len(docs)) == 52 and many.bucket_count == 52
     a, b = run_global(few, [batch]), run_global(many, [batch])
@@ -118,10 +118,11 @@ def test_keep_longest_and_score_policies():
     texts = [base, base + " extra words here", base]
     keys = [f"{i:024x}" for i in range(3)]
     batch = _table(keys, range(3), caption=texts, clip=[0.2, 0.1, 0.9])
-    longest = run_global(NearDuplicates(image=False, keep="longest", threshold=0.7), [batch])
+    longest = run_global(NearDuplicates(image=False, config=NearDupConfig(keep="longest", threshold=0.7)), [batch])
     kept = longest.filter(pc.is_null(longest["reason"]))["key"].to_pylist()
     assert kept == [keys[1]]
-    scored = run_global(NearDuplicates(image=False, keep="score", score_column="clip", threshold=0.7), [batch])
+    scored = run_global(NearDuplicates(image=False, score_column="clip",
+                                       config=NearDupConfig(keep="score", threshold=0.7)), [batch])
     assert scored.filter(pc.is_null(scored["reason"]))["key"].to_pylist() == [keys[2]]
 
 
@@ -172,7 +173,7 @@ def test_image_near_duplicates_form_one_cluster_per_photo():
     random.Random(1).shuffle(order)
     keys = [f"{i:024x}" for i in range(len(images))]
     batch = _table([keys[i] for i in order], range(len(order)), image=pa.array([images[i] for i in order], pa.binary()))
-    stage = NearDuplicates(text_column=None, image=True, image_max_bits=14, buckets=4)
+    stage = NearDuplicates(text_column=None, image=True, config=NearDupConfig(image_max_bits=14, buckets=4))
     result = run_global(stage, [batch.slice(0, 20), batch.slice(20)])
     cluster_of = dict(zip(result["key"].to_pylist(), result["dup_cluster"].to_pylist(), strict=True))
     for p in PHOTOS:
@@ -198,7 +199,7 @@ def test_one_graph_across_caption_and_image():
         caption=[text, text + " more", "totally different caption", "another unrelated one"],
         image=pa.array([hopper, flower, flower, other], pa.binary()),
     )
-    result = run_global(NearDuplicates(text_column="caption", image=True, threshold=0.8), [batch])
+    result = run_global(NearDuplicates(text_column="caption", image=True, config=NearDupConfig(threshold=0.8)), [batch])
     rows = {
         k: (r, d, c)
         for k, r, d, c in zip(*(result[c].to_pylist() for c in ("key", "reason", "dup_of", "dup_cluster")), strict=True)
@@ -227,7 +228,7 @@ def test_empty_input_and_no_duplicates():
     result = run_global(stage, [batch])
     assert result.num_rows == 0 and "reason" in result.column_names
     with pytest.raises(ValueError, match="score_column"):
-        NearDuplicates(keep="score")
+        NearDuplicates(config=NearDupConfig(keep="score"))
 
 
 def test_image_band_groups_above_the_limit_are_stars_and_say_so(caplog):

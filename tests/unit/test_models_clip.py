@@ -10,7 +10,7 @@ from PIL import Image
 from engine import columns as C
 from engine.models import ModelSpec, get, model_for, register, register_role
 from engine.models.loaders import load_open_clip
-from filters.clip.score import ClipScore
+from filters.clip import ClipConfig, ClipScore
 from filters.clip.top_fraction import ClipTopFraction
 
 TEST_SPEC = ModelSpec(
@@ -61,7 +61,7 @@ def test_random_init_is_seeded_so_every_worker_builds_the_same_model(spec):
 
 
 def test_clip_score_scores_embeds_and_rejects_with_reasons(spec):
-    stage = ClipScore(spec.name, threshold=None, batch_size=2, num_gpus=0)
+    stage = ClipScore(spec.name, threshold=None, config=ClipConfig(batch_size=2, num_gpus=0))
     out = stage(_batch())
     scores = out.column("clip_score").to_pylist()
     assert [s is None for s in scores] == [False, False, True, True, True]
@@ -86,16 +86,17 @@ def test_clip_score_scores_embeds_and_rejects_with_reasons(spec):
 
 
 def test_threshold_and_per_language_thresholds(spec):
-    probe = ClipScore(spec.name, threshold=None, num_gpus=0)(_batch())
+    probe = ClipScore(spec.name, threshold=None, config=ClipConfig(num_gpus=0))(_batch())
     s0, s1 = probe.column("clip_score").to_pylist()[:2]
     mid = (s0 + s1) / 2
     batch = _batch().append_column("language", pa.array(["en", "de", None, None, None]))
-    stage = ClipScore(spec.name, threshold=-2.0, lang_thresholds={"en": mid, "de": mid}, num_gpus=0)
+    stage = ClipScore(spec.name, threshold=-2.0, lang_thresholds={"en": mid, "de": mid}, config=ClipConfig(num_gpus=0))
     reasons = stage(batch).column(C.REJECT_REASON).to_pylist()[:2]
     low = 0 if s0 < s1 else 1
     assert reasons[low] == "low_clip_score" and reasons[1 - low] is None
     assert (
-        ClipScore(spec.name, threshold=2.0, num_gpus=0)(_batch()).column(C.REJECT_REASON).to_pylist()[:2]
+        ClipScore(spec.name, threshold=2.0, config=ClipConfig(num_gpus=0))(_batch())
+        .column(C.REJECT_REASON).to_pylist()[:2]
         == ["low_clip_score"] * 2
     )
 
@@ -128,7 +129,7 @@ def test_doc_clip_scores_each_image_against_its_nearest_text(spec):
             ),
         }
     )
-    out = DocClipScore(spec.name, num_gpus=0)(docs)
+    out = DocClipScore(spec.name, config=ClipConfig(num_gpus=0))(docs)
     scores = out.column("image_clip_scores").to_pylist()
     best = out.column("image_best_text").to_pylist()
     assert scores[0][0] is None and scores[0][2] is None and scores[0][3] is None  # texts, junk image

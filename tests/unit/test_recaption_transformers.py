@@ -7,13 +7,15 @@ import pyarrow as pa
 import pytest
 from PIL import Image
 
-from engine.job import Params
+from engine.jobfile import build_job
 from engine.models import MissingWeights, ModelSpec, get
+from engine.models.params import MODEL_SET_PARAMS
+from engine.params import ParamSet
 from recaption import models as _models  # noqa: F401  (registers the captioner specs)
 from recaption.backends.tiny_vlm import build_tiny_vlm
 from recaption.backends.transformers_backend import TransformersCaptioner, locate_weights
 from recaption.captioner import CaptionRequest
-from recaption.pipeline import stages_for
+from recaption.params import RECAPTION_PARAMS, recaptioner
 from recaption.prompts import PromptTemplate, register_prompt
 from recaption.stage import Recaption
 
@@ -99,22 +101,32 @@ def test_absent_weights_raise_missing_weights_naming_the_model(tmp_path, monkeyp
         TransformersCaptioner(spec).setup()
 
 
-def test_stages_for_skips_without_weights_and_runs_tiny_on_request(tmp_path, monkeypatch):
+RECAPTION_SETTINGS = ParamSet(MODEL_SET_PARAMS, RECAPTION_PARAMS)
+
+
+def recaption_stage(tmp_path, **params):
+    """The docs job's recaption stage, or None, and the job's notes."""
+    job = build_job("docs", [str(tmp_path / "x.warc.gz")], str(tmp_path / "out"),
+                    {"clip": "false", "crosscheck": "false", **params})
+    return next((s for s in job.stages if s.name == "recaption"), None), job.notes
+
+
+def test_recaptioner_skips_without_weights_and_runs_tiny_on_request(tmp_path, monkeypatch):
     monkeypatch.setenv("LOOMERY_MODEL_CACHE", str(tmp_path))
     notes = []
-    assert stages_for(Params({}), notes=notes) == []
+    assert recaptioner(RECAPTION_SETTINGS.resolve({}), notes) is None
     assert "smolvlm-256m-instruct" in notes[0] and "models=test-tiny" in notes[0]
     with pytest.raises(MissingWeights):
-        stages_for(Params({"recaption": "true"}))
-    notes = []
-    (stage,) = stages_for(Params({"models": "test-tiny"}), documents=True, notes=notes)
+        recaptioner(RECAPTION_SETTINGS.resolve({"recaption": "true"}), [])
+    stage, notes = recaption_stage(tmp_path, models="test-tiny")
+    notes = [n for n in notes if n.startswith("recaption")]
     assert stage.config()["variants"] == ["short=short@1", "context=context@1"]
     assert stage.models()[0]["name"] == "captioner-tiny-random" and "RANDOM" in notes[0]
     assert stage._captioner.identity()["max_new_tokens_cap"] == 16  # quick demos
-    assert stages_for(Params({"recaption": "false"})) == []
+    assert recaption_stage(tmp_path, recaption="false")[0] is None
     with pytest.raises(ValueError, match="recaption_model"):
-        stages_for(Params({"recaption_backend": "openai"}))
-    (served,) = stages_for(Params({"recaption_backend": "openai", "recaption_model": "m", "recaption_workers": "2"}))
+        recaptioner(RECAPTION_SETTINGS.resolve({"recaption_backend": "openai"}), [])
+    served, _ = recaption_stage(tmp_path, recaption_backend="openai", recaption_model="m", recaption_workers="2")
     assert served.backend == "openai" and served.resources.concurrency == 2
 
 
@@ -122,13 +134,13 @@ def test_vllm_backend_is_skipped_with_a_note_when_vllm_is_absent():
     from recaption.backends import vllm_backend
 
     notes = []
-    stages = stages_for(Params({"recaption_backend": "vllm", "models": "test-tiny"}), notes=notes)
+    captioner = recaptioner(RECAPTION_SETTINGS.resolve({"recaption_backend": "vllm", "models": "test-tiny"}), notes)
     if vllm_backend.available():
-        assert stages and stages[0].backend == "vllm"
+        assert captioner is not None and captioner.identity()["backend"] == "vllm"
     else:
-        assert stages == [] and "vllm is not installed" in notes[0]
+        assert captioner is None and "vllm is not installed" in notes[0]
         with pytest.raises(ValueError, match="vllm"):
-            stages_for(Params({"recaption_backend": "vllm", "recaption": "true"}))
+            recaptioner(RECAPTION_SETTINGS.resolve({"recaption_backend": "vllm", "recaption": "true"}), [])
 
 
 def test_captioner_models_are_registered_by_role():

@@ -136,12 +136,17 @@ def test_needs_setup_decides_actor_or_task():
 
 
 def test_params_are_typed_and_typos_are_caught():
-    params = Params.parse(["min_side=64", "flag=yes", "names=a, b", "typo=1"])
-    assert params.int("min_side", 0) == 64 and params.bool("flag", False) is True
-    assert params.list("names") == ["a", "b"] and params.float("missing", 1.5) == 1.5
-    assert params.unused() == ["typo"]
+    from engine.params import Param, ParamSet
+
+    declared = ParamSet(Param("min_side", int, 0, "h"), Param("flag", bool, False, "h"),
+                        Param("names", list, [], "h"), Param("missing", float, 1.5, "h"))
+    params = declared.resolve(Params.parse(["min_side=64", "flag=yes", "names=a, b"]).as_dict())
+    assert params.min_side == 64 and params.flag is True
+    assert params.names == ["a", "b"] and params.missing == 1.5
+    with pytest.raises(ValueError, match="unknown --param typo"):
+        declared.resolve({"typo": "1"})
     with pytest.raises(ValueError, match="not an integer"):
-        Params.parse(["n=x"]).int("n", 1)
+        declared.resolve({"min_side": "x"})
 
 
 def test_resources_always_leave_room_for_every_stage():
