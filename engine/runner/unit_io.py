@@ -36,8 +36,9 @@ class ReadUnit:
         self.phase, self.source, self.units, self.out = phase, source, units, out
         self.no_decisions = no_decisions  # per applied stage: what a unit without decisions applies
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        unit = self.units[batch.column("unit")[0].as_py()]
+    def __call__(self, batch: pa.Table, unit: Unit | None = None) -> pa.Table:
+        """``unit``: the unit itself, when the caller has it (else looked up in ``units``)."""
+        unit = unit or self.units[batch.column("unit")[0].as_py()]
         if self.phase.index == 0:
             return prepare(self.source.read(unit), unit)
         table = pq.read_table(WorkDir(self.out).unit(self.phase.index - 1, unit.index) / RECORDS)
