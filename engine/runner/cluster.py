@@ -17,6 +17,12 @@ UPLOAD_EXCLUDES = [".git", ".venv", ".venv-*", "demo-out", "**/__pycache__", "*.
 
 log = logging.getLogger("loomery")
 
+# An embedded Ray serves one run and nobody looks at its dashboard: no metrics exported to its
+# agent, no task events sent to its GCS, no event-loop statistics. Ray starts the agents anyway
+# (it has no setting to skip them); these leave them idle. A cluster's own settings are untouched.
+EMBEDDED_SYSTEM_CONFIG = {"enable_metrics_collection": False, "task_events_report_interval_ms": 0,
+                          "event_stats": False}
+
 
 def _init_with_retry(options: dict, attempts: int) -> None:
     """Start Ray. A local start can miss Ray's fixed 30 s raylet wait on a busy machine: retry."""
@@ -57,6 +63,7 @@ def ray_session(address: str | None = None, workers: int | None = None):
         # (on a shared machine at load 5, tasks at nice 15 took 2.1-2.6x their CPU time in wall).
         os.environ.setdefault("RAY_worker_niceness", "0")
         options["include_dashboard"] = False
+        options["_system_config"] = EMBEDDED_SYSTEM_CONFIG
         options["num_cpus"] = workers or os.cpu_count()
         store_mb = os.environ.get("LOOMERY_OBJECT_STORE_MB")  # Ray's default: 30% of memory
         if store_mb:

@@ -4,6 +4,8 @@ Each unit travels as one block from read to write, so the writer sees the whole 
 publish it atomically. Stages with ``setup()`` run in actor pools; the others as tasks.
 Consecutive task steps (the read, the stages without ``setup()``, the write) run as one task per
 unit: a unit's table then never enters Ray's object store between them (see :func:`fused_steps`).
+A phase that is one such task per unit runs as plain Ray tasks, without Ray Data
+(``engine/runner/unit_tasks.py``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ from collections.abc import Callable
 
 import pyarrow as pa
 import ray
-from ray.data import ActorPoolStrategy, DataContext, TaskPoolStrategy
 
 from engine import columns as C
 from engine.fetch.hostgate_client import GateRef, install_job_gate
 from engine.runner.apply_stages import apply_stage
 from engine.runner.phases import Phase
 from engine.runner.unit_read_write import ReadUnit, WriteUnit
+from engine.runner.unit_tasks import run_unit_tasks
 from engine.sinks.base import Sink
 from engine.sources.base import Source, Unit
 from engine.stage import Stage, set_columns
@@ -59,8 +61,8 @@ class ReadStep:
         self.read, self.write = read, write
         self.published: pa.Table | None = None
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
-        table = self.read(batch)
+    def __call__(self, batch: pa.Table, unit: Unit | None = None) -> pa.Table:
+        table = self.read(batch, unit)
         self.published = None
         if table.num_rows == 0:
             self.published = self.write(table, unit=batch.column("unit")[0].as_py())
@@ -74,9 +76,11 @@ class Fused:
         self.steps = steps
         self.writes = isinstance(steps[-1], WriteUnit)
 
-    def __call__(self, table):
+    def __call__(self, table, unit: Unit | None = None):
+        """``unit``: the unit the one-row ``table`` names, where the caller has it at hand
+        (plain tasks); the read then needs no table of the job's units."""
         for step in self.steps:
-            table = step(table)
+            table = step(table, unit) if isinstance(step, ReadStep) else step(table)
             if self.writes and isinstance(step, ReadStep) and step.published is not None:
                 return step.published  # an empty unit, already written: its summary row
         return table
@@ -84,6 +88,8 @@ class Fused:
 
 def configure_ray_data() -> None:
     """Blocks hold whole units: never split them by size. Keep the console quiet."""
+    from ray.data import DataContext  # imported only by phases that use Ray Data
+
     ctx = DataContext.get_current()
     ctx.target_max_block_size = None
     ctx.enable_progress_bars = False
@@ -109,14 +115,20 @@ def run_phase(
     ``gate`` is the job's host gate (``engine/runner/hostgate_actors.py``), handed to every stage."""
     if not units:
         return
-    configure_ray_data()
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     cluster = ray.cluster_resources()
     plans = plan_resources(phase.stages, workers, cluster.get("CPU", 1.0), nodes, cluster.get("GPU", 0.0))
-    by_index = {u.index: u for u in units}
-    ds = ray.data.from_items([{"unit": u.index} for u in units], override_num_blocks=len(units))
-    read = ReadUnit(phase, source, by_index, out, decisions)
     write = WriteUnit(phase, out, sink, order, ranges)
+    if not any(s.needs_setup or s.resources.num_gpus for s in phase.stages):  # one task per unit
+        read = ReadUnit(phase, source, {}, out, decisions)  # each task is handed its unit
+        [(steps, size, options, _)] = fused_steps(phase.stages, plans, ReadStep(read, write), write, workers, gate)
+        run_unit_tasks(Fused(steps), units, num_cpus=options["num_cpus"], limit=size, on_unit=on_unit)
+        return
+    from ray.data import TaskPoolStrategy, from_items  # only phases with an actor stage import Ray Data
+
+    configure_ray_data()
+    ds = from_items([{"unit": u.index} for u in units], override_num_blocks=len(units))
+    read = ReadUnit(phase, source, {u.index: u for u in units}, out, decisions)
     for steps, size, options, batch_size in fused_steps(phase.stages, plans, ReadStep(read, write), write,
                                                         workers, gate):
         if isinstance(steps, Stage):
@@ -232,8 +244,11 @@ def autoscales(stage: Stage, workers: int | None) -> bool:
     return stage.needs_setup and _limit(stage, workers) is None
 
 
-def pool_strategy(stage: Stage, size: int, workers: int | None) -> ActorPoolStrategy:
-    """The actor pool for a planned ``size``: fixed, or growing from one actor up to it."""
+def pool_strategy(stage: Stage, size: int, workers: int | None):
+    """The actor pool (Ray Data ``ActorPoolStrategy``) for a planned ``size``: fixed, or
+    growing from one actor up to it."""
+    from ray.data import ActorPoolStrategy  # see run_phase
+
     if autoscales(stage, workers) and size > 1:
         return ActorPoolStrategy(min_size=1, max_size=size)
     return ActorPoolStrategy(size=size)
