@@ -83,7 +83,7 @@ def make_corpus(n: int, dup_fraction: float, seed: int) -> tuple[list[str], list
 def run_ours(path: str, out: str, args) -> tuple[float, set, set]:
     import ray
 
-    from engine.commands.dedup import run_dedup
+    from loomery.commands.dedup import run_dedup
 
     # On a loaded machine Ray's agents can take longer than the default 15 s to come up.
     os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")

@@ -5,9 +5,9 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
 from engine.models import MissingWeights, ModelSpec, get, register
 from engine.models.loaders import is_available, load_open_clip, weights_dir
+from loomery.cli import main
 
 HUB_SPEC = ModelSpec(
     name="test-clip-hub",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli import add_verbose_option
 from engine.job import Params
 from engine.jobfile import build_job
 from engine.runner import run_job
 from engine.stats_table import format_stats
+from loomery.cli import add_verbose_option
 
 
 def register(subparsers) -> None:
