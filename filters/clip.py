@@ -59,8 +59,8 @@ class ClipScore(ClipModelFilter):
         precision: str = "auto",
         name: str | None = None,
     ):
-        from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
+        from filters import models as _models  # noqa: F401  (registers the CLIP specs)
 
         self._spec = get(model)
         if self._spec.kind != "open_clip":

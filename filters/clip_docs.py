@@ -36,8 +36,8 @@ class DocClipScore(ClipModelFilter):
         precision: str = "auto",
         name: str | None = None,
     ):
-        from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
+        from filters import models as _models  # noqa: F401  (registers the CLIP specs)
 
         self._spec = get(model)
         if num_gpus is None:

@@ -108,6 +108,7 @@ def clip_stages(params: Params, notes: list[str], *, kind: str = "pairs") -> lis
     """
     from engine.models.loaders import is_available
     from engine.models.registry import model_for
+    from filters import models as _models  # noqa: F401  (registers the CLIP specs)
     from filters.clip import LAION_THRESHOLD, ClipScore
     from filters.clip_top import ClipTopFraction
 
