@@ -3,7 +3,8 @@ one duplicate graph across them, and decontamination against evaluation sets.
 
 Job files use the global stages ``NearDuplicates`` (pairs and documents) and
 ``RepeatedImageUrls`` followed by the stage ``DropRepeatedImages`` (documents' boilerplate
-images), and the filter ``Decontaminate``. ``loomery dedup`` runs text dedup on a collection.
+images), and the filter ``Decontaminate``. ``loomery dedup`` runs ``NearDuplicates`` on the
+texts of a collection.
 """
 
 from filters.dedup.decontam import Decontaminate

@@ -5,7 +5,9 @@ payload to verify with). Two records are candidates when they share a band hash 
 band of the same signal; a candidate pair becomes an edge when the signal's check passes:
 
 - ``text``: MinHash LSH over caption shingles; payload = the full signature (uint32 bytes);
-  check = estimated Jaccard >= threshold (or no check: every LSH candidate is an edge).
+  check = estimated Jaccard >= threshold (or no check: every LSH candidate is an edge). With
+  ``verify="exact"`` the payload is instead the record's distinct shingle hashes (a
+  variable-width payload, one per band row) and the check their exact Jaccard.
 - ``image``: 64-bit perceptual hash split into ``max_bits + 1`` bands (pigeonhole: two hashes
   within ``max_bits`` bits agree exactly on at least one band); payload = the hash; check =
   Hamming distance <= ``max_bits``.
@@ -32,11 +34,19 @@ class BandRows:
     row: np.ndarray  # index of the record in the batch
     band: np.ndarray
     band_hash: np.ndarray
-    payload: np.ndarray  # (rows, width) uint8: what the check compares (width 0: no check)
+    # What the check compares: (rows, width) uint8 (width 0: no check), or for a signal with
+    # ``variable_payload`` a 1-d object array of bytes.
+    payload: np.ndarray
+
+
+TEXT_VERIFY = (True, False, "minhash", "exact", "none")
 
 
 class TextSignal:
-    """Caption/text near-duplicates by MinHash LSH at a Jaccard ``threshold``."""
+    """Caption/text near-duplicates by MinHash LSH at a Jaccard ``threshold``.
+
+    ``verify``: ``True``/``"minhash"`` checks candidates by the MinHash estimate, ``"exact"`` by
+    the exact Jaccard of their shingle sets, ``False``/``"none"`` not at all."""
 
     name = "text"
 
@@ -47,11 +57,16 @@ class TextSignal:
         seed: int = 1,
         ngram: int = 5,
         unit: str = "word",
-        verify: bool = True,
+        verify: bool | str = True,
     ):
-        self.threshold, self.ngram, self.unit, self.verify = threshold, ngram, unit, verify
+        if verify not in TEXT_VERIFY:
+            raise ValueError(f"verify must be one of {TEXT_VERIFY}, not {verify!r}")
+        self.exact = verify == "exact"
+        self.verify = verify not in (False, "none")
+        self.variable_payload = self.exact
+        self.threshold, self.ngram, self.unit = threshold, ngram, unit
         self.hasher = MinHasher(num_perm, seed)
-        self.bands, self.rows = lsh_param(threshold, num_perm, verify)
+        self.bands, self.rows = lsh_param(threshold, num_perm, self.verify)
 
     def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures, has_shingles) of the texts; texts without shingles get no band rows."""
@@ -60,23 +75,40 @@ class TextSignal:
         return sigs, np.asarray(counts) > 0
 
     def band_rows(self, texts: list[str | None]) -> BandRows:
-        sigs, has = self.signatures(texts)
-        idx = np.flatnonzero(has)
+        hv, counts = shingle_hashes(texts, self.ngram, self.unit)
+        sigs = self.hasher.signatures_from_hashes(hv, counts)
+        idx = np.flatnonzero(np.asarray(counts) > 0)
         hashes = band_hashes(sigs[idx], self.bands, self.rows)
         row = np.repeat(idx, self.bands)
         band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
-        width = sigs.shape[1] * 4 if self.verify else 0
-        payload = sigs[row].view(np.uint8)[:, :width]
+        if self.exact:
+            offsets = np.r_[0, np.cumsum(counts)]
+            sets = [np.unique(hv[offsets[i] : offsets[i + 1]]).astype(np.uint32).tobytes() for i in idx]
+            payload = np.empty(len(row), object)
+            payload[:] = [x for x in sets for _ in range(self.bands)]
+        else:
+            width = sigs.shape[1] * 4 if self.verify else 0
+            payload = sigs[row].view(np.uint8)[:, :width]
         return BandRows(row, band, hashes.reshape(-1), payload)
 
     def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Similarity of each pair (estimated Jaccard; 1.0 when not verifying)."""
+        """Similarity of each pair: exact or estimated Jaccard; 1.0 when not verifying."""
         if not self.verify:
             return np.ones(len(a))
+        if self.exact:
+            return np.array([_exact_jaccard(x, y) for x, y in zip(a, b, strict=True)], np.float64)
         return jaccard_estimate(a.view(np.uint32), b.view(np.uint32))
 
     def passes(self, similarity: np.ndarray) -> np.ndarray:
         return similarity >= self.threshold if self.verify else np.ones(len(similarity), bool)
+
+
+def _exact_jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity of two sets of distinct uint32 shingle hashes."""
+    both = np.concatenate((np.frombuffer(a, np.uint32), np.frombuffer(b, np.uint32)))
+    both.sort()
+    inter = np.count_nonzero(both[1:] == both[:-1])  # each set holds distinct hashes
+    return inter / (len(both) - inter)
 
 
 class ImageSignal:

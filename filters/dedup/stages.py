@@ -81,7 +81,12 @@ class NearDuplicates(ClusterStage):
     same-URL-set signal; ``keep``: ``first`` | ``score`` (highest ``score_column``) | ``longest``
     (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``: more
     buckets for larger runs, so that one bucket's band rows (a text signature each, 512 bytes
-    per band) stay a few tens of MB whatever the run's size.
+    per band) stay a few tens of MB whatever the run's size. ``verify``: see
+    :class:`~filters.dedup.signals.TextSignal` (``"exact"`` carries each text's shingle hashes in
+    its band rows instead of its signature). ``reject=False`` rejects nothing: every record of a
+    cluster keeps its row and gets ``dup_of_key`` (its keeper's key; null for the keeper) and
+    ``dup_similarity`` besides ``dup_cluster`` and ``dup_cluster_size`` (``loomery dedup``'s
+    duplicates sink lists them).
     """
 
     name = "near_duplicates"
@@ -95,7 +100,7 @@ class NearDuplicates(ClusterStage):
         seed: int = 1,
         ngram: int = 5,
         shingle_unit: str = "word",
-        verify: bool = True,
+        verify: bool | str = True,
         image: bool = True,
         image_column: str = "image",
         image_max_bits: int = 4,
@@ -106,11 +111,12 @@ class NearDuplicates(ClusterStage):
         score_column: str | None = None,
         buckets: int = 16,
         records_per_bucket: int | None = 5000,
+        reject: bool = True,
         name: str | None = None,
         resources: Resources | None = None,
     ):
         super().__init__(name=name, resources=resources)
-        self.records_per_bucket = records_per_bucket
+        self.records_per_bucket, self.reject = records_per_bucket, reject
         if keep not in KEEP_POLICIES:
             raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {keep!r}")
         if keep == "score" and not score_column:
@@ -215,7 +221,10 @@ class NearDuplicates(ClusterStage):
             key_ids, key_index = np.unique(
                 keys.take(pa.array(take)).to_numpy(zero_copy_only=False), return_inverse=True
             )
-            payload = _payload_matrix(sub["payload"])
+            if getattr(signal, "variable_payload", False):
+                payload = sub["payload"].to_numpy(zero_copy_only=False)  # bytes objects
+            else:
+                payload = _payload_matrix(sub["payload"])
             pairs, sim = verified_pairs(
                 signal,
                 sub["band"].to_numpy(),
@@ -260,16 +269,26 @@ class NearDuplicates(ClusterStage):
     def cluster_decisions(self, members: pa.Table) -> pa.Table:
         """The same rows as :func:`clusters_to_decisions`, for whole clusters' end rows (sorted
         by cluster, seq), with ``_unit`` and ``_seq``: the runner's distributed path."""
-        return cluster_rows_to_decisions(members, self._signals)
+        return self._marked(cluster_rows_to_decisions(members, self._signals))
 
     def combine(self, decisions: list[pa.Table]) -> pa.Table:
         """One graph over every bucket's edges: rejects with ``dup_of`` and ``dup_cluster``,
         plus keeper rows (null reason) carrying ``dup_cluster``."""
         edges = [t for t in decisions if t.num_rows]
-        return clusters_to_decisions(
+        return self._marked(clusters_to_decisions(
             pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table(),
             self._signals,
-        )
+        ))
+
+    def _marked(self, decisions: pa.Table) -> pa.Table:
+        """The decisions as they are, or with ``reject=False`` as columns for kept rows only."""
+        if self.reject:
+            return decisions
+        decisions = decisions.drop_columns(["threshold", "detail"])
+        names = {"dup_of": "dup_of_key", "score": "dup_similarity"}
+        decisions = decisions.rename_columns([names.get(c, c) for c in decisions.column_names])
+        return decisions.set_column(decisions.schema.get_field_index("reason"), "reason",
+                                    pa.nulls(decisions.num_rows, pa.string()))
 
 
 def clusters_to_decisions(edges: pa.Table, signals: dict) -> pa.Table:
@@ -390,6 +409,8 @@ def _payload_matrix(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _binary_rows(payload: np.ndarray) -> pa.Array:
+    if payload.dtype == object:  # variable-width payloads, one bytes object per row
+        return pa.array(payload.tolist(), pa.binary())
     width = payload.shape[1]
     if width == 0:
         return pa.array([b""] * len(payload), pa.binary())

@@ -1,10 +1,11 @@
 """``loomery dedup``: near-duplicate documents of a Parquet/JSONL text collection, on Ray.
 
-Each input chunk is signed by a Ray task (MinHash, LSH band rows written as a Parquet file sorted
-by bucket, shingle hashes saved for verification); the global step then runs ``decide`` once per
-bucket as Ray tasks, each reading only its bucket's rows, and ``combine`` on the driver builds
-the duplicate graph from the verified edges. Signatures never gather on the driver. Finished
-chunks and buckets are kept in ``OUT/_work``, so a rerun resumes.
+A job on the one runner: :class:`~engine.sources.text.TextCollectionSource` (one unit per
+``--chunk-rows`` documents) -> :class:`~filters.dedup.NearDuplicates` on the text alone, marking
+clusters without rejecting (MinHash LSH; candidates verified by exact Jaccard, the MinHash
+estimate or not at all; the duplicate graph's components and keepers as Ray tasks) ->
+:class:`~engine.sinks.duplicates.DuplicatesSink`. The job works and writes in ``OUT/_work``, so a
+rerun resumes (and refuses work made with other inputs or settings).
 
 Writes ``OUT/duplicates.parquet`` (``id``, ``cluster``, ``dup_of``: null for the keeper, plus
 ``similarity`` and ``seq``), one row per document in a cluster of two or more, and
@@ -45,102 +46,73 @@ def register(subparsers) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from engine.runner.cluster import ray_session
-
-    with ray_session(args.address, args.workers):
-        stats = run_dedup(
-            args.input,
-            args.out,
-            id_field=args.id_field,
-            text_field=args.text_field,
-            threshold=args.threshold,
-            num_perm=args.num_perm,
-            seed=args.seed,
-            ngram=args.ngram,
-            shingle_unit=args.shingle,
-            verify=args.verify,
-            keep=args.keep,
-            chunk_rows=args.chunk_rows,
-            buckets=args.buckets,
-        )
+    stats = run_dedup(
+        args.input,
+        args.out,
+        id_field=args.id_field,
+        text_field=args.text_field,
+        threshold=args.threshold,
+        num_perm=args.num_perm,
+        seed=args.seed,
+        ngram=args.ngram,
+        shingle_unit=args.shingle,
+        verify=args.verify,
+        keep=args.keep,
+        chunk_rows=args.chunk_rows,
+        buckets=args.buckets,
+        address=args.address,
+        workers=args.workers,
+    )
     print(json.dumps(stats))
     return 0
 
 
-def run_dedup(
-    inputs: list[str],
-    out: str,
-    *,
-    id_field: str = "id",
-    text_field: str = "text",
-    chunk_rows: int = 20000,
-    max_in_flight: int | None = None,
-    **options,
-) -> dict:
-    """Deduplicate the collection under ``inputs`` into ``out`` (Ray must be initialised);
-    returns the stats also written to ``out/stats.json``."""
-    from engine.dedup_exec import sign_all, write_results
-    from engine.runner.global_step import run_global_stage
-    from engine.sources.base import expand_paths
-    from filters.dedup.collection import TextCollectionDedup
-    from filters.dedup.collection_read import plan_chunks
+def dedup_job(inputs: list[str], out: str, *, id_field: str = "id", text_field: str = "text",
+              chunk_rows: int = 20000, threshold: float = 0.8, num_perm: int = 128, seed: int = 1,
+              ngram: int = 5, shingle_unit: str = "word", verify: str = "exact", keep: str = "first",
+              buckets: int = 16):
+    """The job ``loomery dedup`` runs: text source -> ``NearDuplicates`` -> duplicates sink,
+    working in ``out/_work``."""
+    from engine.job import Job
+    from engine.sinks.duplicates import DuplicatesSink
+    from engine.sources.text import TextCollectionSource
+    from filters.dedup import NearDuplicates
+
+    work = str(Path(out) / "_work")
+    stage = NearDuplicates(text_column="text", image=False, threshold=threshold, num_perm=num_perm,
+                           seed=seed, ngram=ngram, shingle_unit=shingle_unit, verify=verify, keep=keep,
+                           buckets=buckets, reject=False)
+    return Job(source=TextCollectionSource(inputs, id_field=id_field, text_field=text_field),
+               stages=[stage], sink=DuplicatesSink(str(Path(work) / "duplicates"), keep=keep),
+               out=work, unit_size=chunk_rows, name="dedup")
+
+
+def run_dedup(inputs: list[str], out: str, *, address: str | None = None, workers: int | None = None,
+              **options) -> dict:
+    """Deduplicate the collection under ``inputs`` into ``out`` (on the Ray already initialised,
+    else a local one or ``address``); returns the stats also written to ``out/stats.json``."""
+    from engine.runner import run_job
 
     started = time.perf_counter()
-    folder = Path(out)
-    work = folder / "_work"
-    work.mkdir(parents=True, exist_ok=True)
-    paths = expand_paths(inputs, (".parquet", ".jsonl", ".json"))
-    if not paths:
-        raise FileNotFoundError(f"no .parquet/.jsonl input under {inputs}")
-    chunks = plan_chunks(paths, chunk_rows)
-    stage = TextCollectionDedup(str(work), **options)
-    _claim_work(
-        work,
-        {
-            "inputs": paths,
-            "id_field": id_field,
-            "text_field": text_field,
-            "chunks": [c.__dict__ for c in chunks],
-            "stage": stage.config(),
-        },
-    )
-    files = sign_all(stage, chunks, work, id_field, text_field, max_in_flight)
-    signed = time.perf_counter()
-    decisions = run_global_stage(stage, files, work / "global", max_in_flight=max_in_flight or 8)
-    decided = time.perf_counter()
-    stats = write_results(decisions, chunks, work, folder)
+    job = dedup_job(inputs, out, **options)
+    manifest = run_job(job, address=address, workers=workers)
+    stats = job.sink.finish(out)
+    stage, signal = job.stages[0], job.stages[0]._signals["text"]
     stats.update(
         {
-            "inputs": sum(c.rows for c in chunks),
-            "chunks": len(chunks),
+            "inputs": manifest["totals"]["inputs"],
+            "chunks": manifest["phases"][0]["units"],
             "threshold": stage.threshold,
             "num_perm": stage.num_perm,
-            "bands": stage.bands,
-            "rows": stage.rows,
+            "bands": signal.bands,
+            "rows": signal.rows,
             "ngram": stage.ngram,
             "shingle": stage.shingle_unit,
             "verify": stage.verify,
             "keep": stage.keep,
             "buckets": stage.buckets,
-            "seconds": {
-                "sign": signed - started,
-                "global": decided - signed,
-                "total": time.perf_counter() - started,
-            },
+            "seconds": {"total": time.perf_counter() - started},
         }
     )
-    (folder / "stats.json").write_text(json.dumps(stats, indent=2))
+    (Path(out) / "stats.json").write_text(json.dumps(stats, indent=2))
     return stats
-
-
-def _claim_work(work: Path, settings: dict) -> None:
-    """Record the settings of the work in ``work``; refuse to resume work made with others."""
-    path = work / "settings.json"
-    text = json.dumps(settings, sort_keys=True, default=str)
-    if path.exists():
-        if path.read_text() != text:
-            raise ValueError(
-                f"{work} holds work of a dedup run with other inputs or settings; choose another --out or delete it"
-            )
-        return
-    path.write_text(text)
