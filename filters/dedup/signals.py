@@ -21,6 +21,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
 from filters.dedup.minhash import MinHasher, jaccard_estimate
@@ -35,8 +36,8 @@ class BandRows:
     band: np.ndarray
     band_hash: np.ndarray
     # What the check compares: (rows, width) uint8 (width 0: no check), or for a signal with
-    # ``variable_payload`` a 1-d object array of bytes.
-    payload: np.ndarray
+    # ``variable_payload`` a binary Arrow array.
+    payload: np.ndarray | pa.Array
 
 
 TEXT_VERIFY = (True, False, "minhash", "exact", "none")
@@ -82,10 +83,7 @@ class TextSignal:
         row = np.repeat(idx, self.bands)
         band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
         if self.exact:
-            offsets = np.r_[0, np.cumsum(counts)]
-            sets = [np.unique(hv[offsets[i] : offsets[i + 1]]).astype(np.uint32).tobytes() for i in idx]
-            payload = np.empty(len(row), object)
-            payload[:] = [x for x in sets for _ in range(self.bands)]
+            payload = _shingle_sets(hv, np.asarray(counts), row)
         else:
             width = sigs.shape[1] * 4 if self.verify else 0
             payload = sigs[row].view(np.uint8)[:, :width]
@@ -101,6 +99,21 @@ class TextSignal:
 
     def passes(self, similarity: np.ndarray) -> np.ndarray:
         return similarity >= self.threshold if self.verify else np.ones(len(similarity), bool)
+
+
+def _shingle_sets(hv: np.ndarray, counts: np.ndarray, row: np.ndarray) -> pa.Array:
+    """Binary values, one per entry of ``row``: the sorted distinct shingle hashes (uint32) of
+    text ``row[i]``, whose hashes are ``hv`` cut by ``counts``. All texts in one sort; Arrow's
+    take repeats each text's set for its band rows."""
+    text = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
+    keys = np.sort((text << np.uint64(32)) | hv.astype(np.uint64))
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+    values = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
+    sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(counts))
+    offsets = (np.r_[0, np.cumsum(sizes)] * 4).astype(np.int32)
+    sets = pa.Array.from_buffers(pa.binary(), len(counts), [None, pa.py_buffer(offsets),
+                                                            pa.py_buffer(values.tobytes())])
+    return sets.take(pa.array(row, pa.int64()))
 
 
 def _exact_jaccard(a: bytes, b: bytes) -> float:

@@ -409,8 +409,8 @@ def _payload_matrix(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _binary_rows(payload: np.ndarray) -> pa.Array:
-    if payload.dtype == object:  # variable-width payloads, one bytes object per row
-        return pa.array(payload.tolist(), pa.binary())
+    if isinstance(payload, pa.Array):  # variable-width payloads, built as Arrow already
+        return payload
     width = payload.shape[1]
     if width == 0:
         return pa.array([b""] * len(payload), pa.binary())
