@@ -7,7 +7,9 @@ band of the same signal; a candidate pair becomes an edge when the signal's chec
 - ``text``: MinHash LSH over caption shingles; payload = the full signature (uint32 bytes);
   check = estimated Jaccard >= threshold (or no check: every LSH candidate is an edge). With
   ``verify="exact"`` the payload is instead the record's distinct shingle hashes (a
-  variable-width payload, one per band row) and the check their exact Jaccard.
+  variable-width payload, one per band row) and the check their exact Jaccard; with a
+  :class:`~filters.dedup.shingle_store.ShingleStore` the sets are saved once per text and the
+  payload is the text's seq.
 - ``image``: 64-bit perceptual hash split into ``max_bits + 1`` bands (pigeonhole: two hashes
   within ``max_bits`` bits agree exactly on at least one band); payload = the hash; check =
   Hamming distance <= ``max_bits``.
@@ -26,6 +28,7 @@ import pyarrow as pa
 from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
 from filters.dedup.minhash import MinHasher, jaccard_estimate
 from filters.dedup.shingle_batch import shingle_hashes
+from filters.dedup.shingle_store import ShingleStore, distinct_sets
 
 
 @dataclass
@@ -59,12 +62,14 @@ class TextSignal:
         ngram: int = 5,
         unit: str = "word",
         verify: bool | str = True,
+        store: str | None = None,
     ):
         if verify not in TEXT_VERIFY:
             raise ValueError(f"verify must be one of {TEXT_VERIFY}, not {verify!r}")
         self.exact = verify == "exact"
         self.verify = verify not in (False, "none")
-        self.variable_payload = self.exact
+        self.store = ShingleStore(store) if store and self.exact else None
+        self.variable_payload = self.exact and self.store is None
         self.threshold, self.ngram, self.unit = threshold, ngram, unit
         self.hasher = MinHasher(num_perm, seed)
         self.bands, self.rows = lsh_param(threshold, num_perm, self.verify)
@@ -75,14 +80,20 @@ class TextSignal:
         sigs = self.hasher.signatures_from_hashes(hv, counts)
         return sigs, np.asarray(counts) > 0
 
-    def band_rows(self, texts: list[str | None]) -> BandRows:
+    def band_rows(self, texts: list[str | None], seqs: np.ndarray | None = None) -> BandRows:
+        """Band rows of the texts; with a store, their shingle sets are saved under ``seqs``
+        (the texts' numbers) and each band row's payload is its text's seq."""
         hv, counts = shingle_hashes(texts, self.ngram, self.unit)
         sigs = self.hasher.signatures_from_hashes(hv, counts)
         idx = np.flatnonzero(np.asarray(counts) > 0)
         hashes = band_hashes(sigs[idx], self.bands, self.rows)
         row = np.repeat(idx, self.bands)
         band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
-        if self.exact:
+        if self.store is not None:
+            seqs = np.asarray(seqs, np.int64)
+            self.store.save(seqs, hv, np.asarray(counts))
+            payload = seqs[row].view(np.uint8).reshape(len(row), 8)
+        elif self.exact:
             payload = _shingle_sets(hv, np.asarray(counts), row)
         else:
             width = sigs.shape[1] * 4 if self.verify else 0
@@ -93,6 +104,8 @@ class TextSignal:
         """Similarity of each pair: exact or estimated Jaccard; 1.0 when not verifying."""
         if not self.verify:
             return np.ones(len(a))
+        if self.store is not None:
+            return self.store.jaccard(a.view(np.int64).ravel(), b.view(np.int64).ravel())
         if self.exact:
             return np.array([_exact_jaccard(x, y) for x, y in zip(a, b, strict=True)], np.float64)
         return jaccard_estimate(a.view(np.uint32), b.view(np.uint32))
@@ -103,13 +116,9 @@ class TextSignal:
 
 def _shingle_sets(hv: np.ndarray, counts: np.ndarray, row: np.ndarray) -> pa.Array:
     """Binary values, one per entry of ``row``: the sorted distinct shingle hashes (uint32) of
-    text ``row[i]``, whose hashes are ``hv`` cut by ``counts``. All texts in one sort; Arrow's
-    take repeats each text's set for its band rows."""
-    text = np.repeat(np.arange(len(counts), dtype=np.uint64), counts)
-    keys = np.sort((text << np.uint64(32)) | hv.astype(np.uint64))
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
-    values = (keys & np.uint64(0xFFFFFFFF)).astype(np.uint32)
-    sizes = np.bincount((keys >> np.uint64(32)).astype(np.int64), minlength=len(counts))
+    text ``row[i]``, whose hashes are ``hv`` cut by ``counts``. Arrow's take repeats each text's
+    set for its band rows."""
+    values, sizes = distinct_sets(hv, counts)
     offsets = (np.r_[0, np.cumsum(sizes)] * 4).astype(np.int32)
     sets = pa.Array.from_buffers(pa.binary(), len(counts), [None, pa.py_buffer(offsets),
                                                             pa.py_buffer(values.tobytes())])

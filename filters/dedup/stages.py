@@ -83,10 +83,11 @@ class NearDuplicates(ClusterStage):
     buckets for larger runs, so that one bucket's band rows (a text signature each, 512 bytes
     per band) stay a few tens of MB whatever the run's size. ``verify``: see
     :class:`~filters.dedup.signals.TextSignal` (``"exact"`` carries each text's shingle hashes in
-    its band rows instead of its signature). ``reject=False`` rejects nothing: every record of a
-    cluster keeps its row and gets ``dup_of_key`` (its keeper's key; null for the keeper) and
-    ``dup_similarity`` besides ``dup_cluster`` and ``dup_cluster_size`` (``loomery dedup``'s
-    duplicates sink lists them).
+    its band rows instead of its signature, or with ``shingle_dir`` saves them once per text in
+    that folder, which every worker must be able to read: see :mod:`filters.dedup.shingle_store`).
+    ``reject=False`` rejects nothing: every record of a cluster keeps its row and gets
+    ``dup_of_key`` (its keeper's key; null for the keeper) and ``dup_similarity`` besides
+    ``dup_cluster`` and ``dup_cluster_size`` (``loomery dedup``'s duplicates sink lists them).
     """
 
     name = "near_duplicates"
@@ -112,11 +113,12 @@ class NearDuplicates(ClusterStage):
         buckets: int = 16,
         records_per_bucket: int | None = 5000,
         reject: bool = True,
+        shingle_dir: str | None = None,
         name: str | None = None,
         resources: Resources | None = None,
     ):
         super().__init__(name=name, resources=resources)
-        self.records_per_bucket, self.reject = records_per_bucket, reject
+        self.records_per_bucket, self.reject, self.shingle_dir = records_per_bucket, reject, shingle_dir
         if keep not in KEEP_POLICIES:
             raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {keep!r}")
         if keep == "score" and not score_column:
@@ -129,7 +131,7 @@ class NearDuplicates(ClusterStage):
         self.keep, self.score_column, self.buckets = keep, score_column, buckets
         self._signals = {}
         if text_column:
-            self._signals["text"] = TextSignal(threshold, num_perm, seed, ngram, shingle_unit, verify)
+            self._signals["text"] = TextSignal(threshold, num_perm, seed, ngram, shingle_unit, verify, shingle_dir)
         if image:
             self._signals["image"] = ImageSignal(image_max_bits)
         if embedding_column:
@@ -158,7 +160,7 @@ class NearDuplicates(ClusterStage):
         out = {}
         for name, signal in self._signals.items():
             if name == "text":
-                out[name] = signal.band_rows(self._texts(batch))
+                out[name] = signal.band_rows(self._texts(batch), _seqs(batch))
             elif name == "image" and self.image_column in batch.column_names:
                 hashes, valid = phash_many(batch[self.image_column].to_pylist())
                 out[name] = signal.band_rows_from_hashes(hashes, valid)
@@ -179,7 +181,7 @@ class NearDuplicates(ClusterStage):
         """Band rows: ``key``, ``bucket``, ``signal``, ``band``, ``band_hash``, ``payload``,
         ``pri`` (and ``_seq``/``_unit`` copied from the batch when present)."""
         pri = self._priority(batch)
-        seq = batch[C.SEQ].to_numpy(zero_copy_only=False) if C.SEQ in batch.column_names else np.arange(batch.num_rows)
+        seq = _seqs(batch)
         tables = []
         for name, rows in self._band_rows(batch).items():
             if not len(rows.row):
@@ -385,6 +387,13 @@ def cluster_rows_to_decisions(members: pa.Table, signals: dict) -> pa.Table:
         C.UNIT: members[C.UNIT].combine_chunks().take(pa.array(node)),
         C.SEQ: pa.array(n_seq, pa.int64()),
     })
+
+
+def _seqs(batch: pa.Table) -> np.ndarray:
+    """The records' input positions (``_seq``; row numbers when absent)."""
+    if C.SEQ in batch.column_names:
+        return batch[C.SEQ].to_numpy(zero_copy_only=False)
+    return np.arange(batch.num_rows)
 
 
 def _where(mask: np.ndarray, values: pa.Array) -> pa.Array:

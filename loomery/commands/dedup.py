@@ -81,7 +81,7 @@ def dedup_job(inputs: list[str], out: str, *, id_field: str = "id", text_field: 
     work = str(Path(out) / "_work")
     stage = NearDuplicates(text_column="text", image=False, threshold=threshold, num_perm=num_perm,
                            seed=seed, ngram=ngram, shingle_unit=shingle_unit, verify=verify, keep=keep,
-                           buckets=buckets, reject=False)
+                           buckets=buckets, reject=False, shingle_dir=str(Path(work) / "shingles"))
     return Job(source=TextCollectionSource(inputs, id_field=id_field, text_field=text_field),
                stages=[stage], sink=DuplicatesSink(str(Path(work) / "duplicates"), keep=keep),
                out=work, unit_size=chunk_rows, name="dedup")

@@ -2,6 +2,7 @@
 text signal's exact and MinHash verification find exactly the pairs at the threshold."""
 
 import hashlib
+import pickle
 import random
 
 import numpy as np
@@ -101,14 +102,20 @@ def _corpus(seed=5, n=400):
     return docs
 
 
-@pytest.mark.parametrize("verify", ["exact", "minhash"])
-def test_text_signal_verifies_pairs_exactly_at_the_threshold(verify):
+@pytest.mark.parametrize("verify", ["exact", "exact-store", "minhash"])
+def test_text_signal_verifies_pairs_exactly_at_the_threshold(verify, tmp_path):
     docs = _corpus()
+    store = str(tmp_path / "shingles") if verify == "exact-store" else None
+    verify = verify.removesuffix("-store")
     stage = NearDuplicates(text_column="text", image=False, threshold=0.7, verify=verify, buckets=1,
-                           records_per_bucket=None)
+                           records_per_bucket=None, shingle_dir=store)
     batch = pa.table({"key": [str(i) for i in range(len(docs))], "text": docs,
                       C.SEQ: pa.array(range(len(docs)), pa.int64())})
     signatures = pa.concat_tables([stage.signature(batch.slice(first, 150)) for first in range(0, len(docs), 150)])
+    if store:  # the band rows carry seqs (8 bytes), the sets are in the store, once per batch
+        assert set(signatures["payload"].to_pylist()[:3]) <= {int(q).to_bytes(8, "little") for q in range(len(docs))}
+        assert len(list((tmp_path / "shingles").iterdir())) == -(-len(docs) // 150)
+        stage = pickle.loads(pickle.dumps(stage))  # as a worker receives it
     edges = stage.decide(signatures)
     pairs = [(min(a, b), max(a, b)) for a, b in zip(edges["seq"].to_pylist(), edges["other_seq"].to_pylist(),
                                                       strict=True)]
