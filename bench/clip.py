@@ -65,6 +65,7 @@ def best_of(fn, reps: int) -> float:
 def clip_spec(choice: str):
     from engine.models import ModelSpec, get, register
     from engine.models.loaders import is_available
+    from filters import models as _models  # noqa: F401  (registers the CLIP specs)
 
     if choice == "tiny":
         return get("clip-tiny-random")
@@ -149,7 +150,8 @@ def bench_nsfw(images, args) -> dict:
     import onnxruntime as ort
     from nudenet.nudenet import _read_image
 
-    from engine.models.loaders import bundled_path, catalog
+    from engine.models.loaders import bundled_path
+    from filters.safety.models import NUDENET
     from filters.safety.nsfw import Nsfw, exposed_scores
 
     stage = Nsfw(threshold=None, batch_size=args.batch, num_cpus=args.threads)
@@ -157,7 +159,7 @@ def bench_nsfw(images, args) -> dict:
     options = ort.SessionOptions()
     options.intra_op_num_threads = args.threads
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(bundled_path(catalog.NUDENET)), options, providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(str(bundled_path(NUDENET)), options, providers=["CPUExecutionProvider"])
     tables = [pa.table({"image": images[i : i + args.batch]}) for i in range(0, len(images), args.batch)]
 
     def ours():

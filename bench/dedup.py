@@ -12,14 +12,15 @@ reports and every candidate datasketch's LSH returns, gets its exact Jaccard ove
 5-gram by chance (checked: such pairs, when a system proposes them, are scored exactly too), so
 this union covers every true pair.
 
-Reported: pair precision/recall (ours: verified edges; baseline: LSH candidates, as its docs use
-them) and record precision/recall (a record is a true duplicate when it has a true partner
-earlier in input order; ours flags records whose ``dup_of`` is set). Throughput: documents/s for
-the whole ``run_dedup`` call (reading Parquet, signing in Ray tasks, global step, writing) on a
-warm local Ray, against datasketch ``MinHash.update_batch`` + ``MinHashLSH.query``/``insert`` per
-document over the same shingles. Peak memory: a child process builds, groups and clusters 100k
-and 1M signatures (as our global step does, all in one process: an upper bound per task) and
-another inserts them into a ``MinHashLSH``.
+Reported: pair precision/recall (ours: every pair of documents in one cluster of
+``duplicates.parquet``; baseline: LSH candidates, as its docs use them) and record
+precision/recall (a record is a true duplicate when it has a true partner earlier in input
+order; ours flags records whose ``dup_of`` is set). Throughput: documents/s for the whole
+``run_dedup`` call (the dedup job on the runner: reading Parquet, signing, global step, writing,
+then ``duplicates.parquet``) on a warm local Ray, against datasketch ``MinHash.update_batch`` +
+``MinHashLSH.query``/``insert`` per document over the same shingles. Peak memory: a child process
+builds, groups and clusters 100k and 1M signatures (as our global step does, all in one process:
+an upper bound per task) and another inserts them into a ``MinHashLSH``.
 
 Prints one JSON line at the end.
 """
@@ -83,7 +84,7 @@ def make_corpus(n: int, dup_fraction: float, seed: int) -> tuple[list[str], list
 def run_ours(path: str, out: str, args) -> tuple[float, set, set]:
     import ray
 
-    from engine.commands.dedup import run_dedup
+    from loomery.commands.dedup import run_dedup
 
     # On a loaded machine Ray's agents can take longer than the default 15 s to come up.
     os.environ.setdefault("RAY_agent_register_timeout_ms", "180000")
@@ -114,12 +115,11 @@ def run_ours(path: str, out: str, args) -> tuple[float, set, set]:
     table = pq.read_table(Path(out) / "run" / "duplicates.parquet")
     seq = table["seq"].to_numpy()
     flagged = set(seq[table["dup_of"].is_valid().to_numpy(zero_copy_only=False)].tolist())
-    edge_pairs = set()
-    for bucket in sorted((Path(out) / "run" / "_work" / "global").glob("bucket-*.parquet")):
-        edges = pq.read_table(bucket)
-        if "a" in edges.column_names:
-            edge_pairs |= set(zip(edges["a"].to_pylist(), edges["b"].to_pylist(), strict=True))
-    return seconds, edge_pairs, flagged
+    members: dict[int, list[int]] = {}
+    for cluster, s in zip(table["cluster"].to_pylist(), seq.tolist(), strict=True):
+        members.setdefault(cluster, []).append(s)
+    pairs = {(min(a, b), max(a, b)) for m in members.values() for i, a in enumerate(m) for b in m[i + 1:]}
+    return seconds, pairs, flagged
 
 
 def run_baseline(docs: list[str], args) -> tuple[float, set]:

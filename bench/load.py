@@ -154,7 +154,7 @@ def run_pairs(urls: Path, count: int, out: Path, args, server: LoopbackServer) -
     params = ["allow_hosts=127.0.0.1", "nsfw=off", "faces=off", *args.param]
     if args.unit_size:
         params.append(f"unit_size={args.unit_size}")
-    cmd = [sys.executable, "-m", "engine.cli", "run", "pairs", "--input", str(urls), "--out", str(out),
+    cmd = [sys.executable, "-m", "loomery.cli", "run", "pairs", "--input", str(urls), "--out", str(out),
            "--workers", str(args.workers), *(a for p in params for a in ("--param", p))]
     log = out.with_suffix(".log")
     server_cpu = sum(psutil.Process(server.proc.pid).cpu_times()[:2])
@@ -170,7 +170,7 @@ def run_pairs(urls: Path, count: int, out: Path, args, server: LoopbackServer) -
     if proc.returncode:
         raise RuntimeError(f"loomery run failed ({proc.returncode}):\n{log.read_text()[-3000:]}")
     server_cpu = sum(psutil.Process(server.proc.pid).cpu_times()[:2]) - server_cpu
-    verify = subprocess.run([sys.executable, "-m", "engine.cli", "-q", "verify", str(out)], cwd=ROOT,
+    verify = subprocess.run([sys.executable, "-m", "loomery.cli", "-q", "verify", str(out)], cwd=ROOT,
                             capture_output=True, text=True, check=False)
     manifest = json.loads((out / "manifest.json").read_text())
     totals = manifest["totals"]

@@ -39,8 +39,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import PeakRss, emit  # noqa: E402
-from engine.demo.corpus import draw_scene, encode  # noqa: E402
 from filters.captions.checks import junk_reason  # noqa: E402
+from loomery.demo.corpus import draw_scene, encode  # noqa: E402
 
 
 def make_corpus(folder: Path, records: int, rows_per_file: int = 5000) -> Path:
@@ -149,7 +149,7 @@ class TreeCpu:
 def run_ours(inputs: Path, out: Path, workers: int, unit_size: int, store_mb: int = 0) -> tuple[float, int, int]:
     """Time and peak tree RSS of ``loomery run`` on the demo job; returns (seconds, rss, kept).
     The CPU seconds of the whole process tree are left in ``run_ours.cpu``."""
-    cmd = [sys.executable, "-m", "engine.cli", "-q", "run", "demo", "--input", str(inputs), "--out", str(out),
+    cmd = [sys.executable, "-m", "loomery.cli", "-q", "run", "demo", "--input", str(inputs), "--out", str(out),
            "--workers", str(workers), "--param", f"unit_size={unit_size}", "--param", "samples_per_shard=1000"]
     start = time.perf_counter()
     env = {**os.environ, **({"LOOMERY_OBJECT_STORE_MB": str(store_mb)} if store_mb else {})}

@@ -16,16 +16,14 @@ whole run (see :class:`Synthetic`), so clusters span units, buckets' partitions 
 then runs the step on a local Ray with ``--workers`` CPUs and prints, per size: wall time, files
 opened and bytes read by every task (counted in the read helper the step uses, not estimated),
 the driver's and the workers' peak memory (PSS), and the fitted exponent of time against N
-(goal <= 1.1). With ``--old`` it also times the bucket-scan step this replaced
-(:mod:`engine.runner.global_bucket_scan`: every bucket task reads its bucket from every unit's
-file, opens = units x buckets by construction, then ``combine`` on the driver) at the smallest
-size, the named baseline.
+(goal <= 1.1). (The bucket-scan step it replaced, once timed with ``--old`` as the named
+baseline, is gone with ``loomery dedup``'s own runtime.)
 
 ``plan``: planning time and driver memory for WARC path listings and a JSONL URL list
 (:mod:`bench.scale_plan`; its own options follow ``--``). ``pipeline``: the engine-overhead ratio
 against a single-process loop at 20k and 200k records (:mod:`bench.pipeline`; options after ``--``).
 
-    python -m bench.scale --part global --sizes 100000 1000000 --shape exact near --old
+    python -m bench.scale --part global --sizes 100000 1000000 --shape exact near
     python -m bench.scale --part plan -- --warc-paths 10 10000
     python -m bench.scale --part pipeline
 """
@@ -42,7 +40,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from bench.common import PeakRss
 
@@ -125,8 +122,8 @@ def stage_for(shape: str, buckets: int):
     return stage
 
 
-def write_units(data: Synthetic, folder: Path, unit_size: int, partitions: int, old: bool) -> list[str]:
-    """The phase's signature files: per unit, partitioned (new) or one bucket-sorted file (old)."""
+def write_units(data: Synthetic, folder: Path, unit_size: int, partitions: int) -> list[str]:
+    """The phase's signature files, per unit, partitioned as the runner writes them."""
     from engine import columns as C
     from engine.runner.partition_files import write_partitioned
 
@@ -138,21 +135,14 @@ def write_units(data: Synthetic, folder: Path, unit_size: int, partitions: int, 
         rows = rows.append_column(C.UNIT, pa.array(np.full(rows.num_rows, unit, np.int64)))
         path = folder / f"u{unit:06d}"
         path.mkdir(parents=True)
-        if old:
-            rows = rows.sort_by([("bucket", "ascending"), (C.SEQ, "ascending")])
-            pq.write_table(rows, str(path / "signatures.parquet"),
-                           row_group_size=max(1, rows.num_rows // buckets + 1))
-            folders.append(str(path / "signatures.parquet"))
-        else:
-            write_partitioned(rows, path, buckets, partitions)
-            folders.append(str(path))
+        write_partitioned(rows, path, buckets, partitions)
+        folders.append(str(path))
     return folders
 
 
-def run_global_size(shape: str, n: int, args, old: bool = False) -> dict:
+def run_global_size(shape: str, n: int, args) -> dict:
     import ray
 
-    from engine.runner.global_bucket_scan import run_global_stage
     from engine.runner.global_step import StepInputs, plan_partitions, run_global_step
 
     data = Synthetic(shape, n)
@@ -161,22 +151,17 @@ def run_global_size(shape: str, n: int, args, old: bool = False) -> dict:
     parts = plan_partitions(stage, n)
     work = Path(tempfile.mkdtemp(prefix=f"scale-{shape}-", dir=args.tmp))
     try:
-        files = write_units(data, work / "p0", args.unit_size, parts, old)
+        files = write_units(data, work / "p0", args.unit_size, parts)
         signature_bytes = sum(f.stat().st_size for f in (work / "p0").rglob("*") if f.is_file())
-        out = {"shape": shape, "n": n, "design": "old" if old else "new", "units": len(files),
-               "buckets": buckets, "partitions": None if old else parts, "signature_bytes": signature_bytes}
+        out = {"shape": shape, "n": n, "units": len(files), "buckets": buckets, "partitions": parts,
+               "signature_bytes": signature_bytes}
         with PeakRss(os.getpid()) as peak:
             start = time.perf_counter()
-            if old:
-                decisions = run_global_stage(stage, files, work / "g0", max_in_flight=args.workers * 2)
-                out["opens"] = len(files) * buckets  # read_bucket: one read per unit file per bucket
-                out["decision_rows"] = decisions.num_rows
-            else:
-                summary = run_global_step(StepInputs(stage, files, parts, work / "g0"),
-                                          max_in_flight=args.workers * 2)
-                out.update(opens=summary["io"]["opens"], bytes_read=summary["io"]["bytes_read"],
-                           bytes_written=summary["io"]["bytes_written"], subranges=summary["subranges"],
-                           decision_rows=summary["decision_rows"], steps=summary["seconds"])
+            summary = run_global_step(StepInputs(stage, files, parts, work / "g0"),
+                                      max_in_flight=args.workers * 2)
+            out.update(opens=summary["io"]["opens"], bytes_read=summary["io"]["bytes_read"],
+                       bytes_written=summary["io"]["bytes_written"], subranges=summary["subranges"],
+                       decision_rows=summary["decision_rows"], steps=summary["seconds"])
             out["seconds"] = round(time.perf_counter() - start, 2)
         out["driver_peak_mb"] = round(peak.peaks["driver"] / 2**20)
         out["workers_peak_mb"] = round(peak.peaks["workers"] / 2**20)
@@ -207,11 +192,7 @@ def part_global(args) -> dict:
                 row = run_global_size(shape, n, args)
                 print(json.dumps(row), flush=True)
                 rows.append(row)
-            baseline = None
-            if args.old:
-                baseline = run_global_size(shape, min(args.sizes), args, old=True)
-                print(json.dumps(baseline), flush=True)
-            results[shape] = {"sizes": rows, "exponent": fitted_exponent(rows), "old": baseline}
+            results[shape] = {"sizes": rows, "exponent": fitted_exponent(rows)}
     finally:
         ray.shutdown()
     return results
@@ -239,7 +220,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shape", choices=["exact", "near"], nargs="+", default=["exact", "near"])
     parser.add_argument("--unit-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--old", action="store_true", help="also time the bucket-scan step at the smallest size")
     parser.add_argument("--tmp", default=None, help="where the synthetic signature files go")
     parser.add_argument("rest", nargs="*", help="options of the plan and pipeline parts, after --")
     args = parser.parse_args(argv)

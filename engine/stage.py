@@ -223,8 +223,7 @@ class GlobalStage(Stage):
         raise NotImplementedError
 
     def combine(self, decisions: list[pa.Table]) -> pa.Table:
-        """Merge the decision rows about one unit's records (or, for ``loomery dedup``, about
-        every record); the default concatenates them."""
+        """Merge the decision rows about one unit's records; the default concatenates them."""
         tables = [t for t in decisions if t.num_rows]
         if not tables:
             return decisions[0] if decisions else pa.table({"key": pa.array([], pa.string())})

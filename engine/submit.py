@@ -29,7 +29,7 @@ def entrypoint(job: str, inputs: list[str], out: str, params: list[str], workers
     except ValueError:
         raise ValueError(f"job file {path} must live inside the project ({ROOT}) to be uploaded; "
                          f"copy it into {JOBS_DIR}") from None
-    args = ["python", "-m", "engine.cli", "run", str(relative), "--out", out, "--address", "auto"]
+    args = ["python", "-m", "loomery.cli", "run", str(relative), "--out", out, "--address", "auto"]
     for item in inputs:
         args += ["--input", item]
     for item in params:

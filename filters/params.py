@@ -83,6 +83,7 @@ def clip_model(params: Values, notes: list[str], *, stage: str = "clip_score"):
     returned with a note: it scores, it must not filter."""
     from engine.models.loaders import is_available
     from engine.models.registry import model_for
+    from filters import models as _models  # noqa: F401  (registers the CLIP specs)
 
     spec = model_for(params.models, "clip")
     if not params.clip or spec is None:

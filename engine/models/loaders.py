@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.models import catalog  # noqa: F401  (registers the shipped models)
 from engine.models.registry import MissingWeights, ModelSpec, cache_dir
 
 SOURCE_FILE = "loomery-source.json"  # written by `models pull` beside the weights

@@ -7,13 +7,16 @@ directory (``dir:/path``). Test models are built with random weights from a conf
 
 A model set maps roles (``clip``, ``captioner``, ...) to model names; jobs pick a set with
 ``--param models=NAME`` (``default`` or ``test-tiny``). Each area registers its own specs and
-roles from its own module, so that no file lists every model.
+roles from its own module, beside the stages that use them (``filters.models``,
+``filters.safety.models``, ``recaption.models``, ``recaption.crosscheck.models``), so that no
+file lists every model and the engine names none.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -101,3 +104,11 @@ def model_sets() -> dict[str, dict[str, str]]:
 def cache_dir() -> Path:
     """Where pulled weights live: ``$LOOMERY_MODEL_CACHE``, else ``~/.cache/loomery/models``."""
     return Path(os.environ.get("LOOMERY_MODEL_CACHE", Path.home() / ".cache/loomery/models"))
+
+
+def installed_version(dist: str) -> str:
+    """``dist==VERSION`` of the installed package that ships a bundled model (its revision)."""
+    try:
+        return f"{dist}=={version(dist)}"
+    except PackageNotFoundError:
+        return f"{dist} (not installed)"

@@ -54,7 +54,6 @@ import ray
 
 from engine.atomic import write_json
 from engine.runner import global_tasks as T
-from engine.runner.global_bucket_scan import read_bucket, run_global_stage  # noqa: F401  (loomery dedup)
 from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc, write_parquet_atomic
 from engine.runner.workdir import read_json
 from engine.stage import ClusterStage, GlobalStage

@@ -36,6 +36,7 @@ from engine.sources.base import (
     number_units,
 )
 from engine.sources.identity import relative_names
+from engine.sources.parquet_rows import read_rows
 from engine.sources.text_ranges import bytes_per_line, header_line, lines_in_range
 from schemas.pair import PAIR_SCHEMA
 
@@ -91,10 +92,7 @@ class UrlListSource(Source):
         name = self._names[unit.path]
         if _kind(unit.path) == "parquet":
             with fsspec.open(unit.path, "rb") as f:
-                file = pq.ParquetFile(f)
-                groups, first = _groups(file, unit.start, unit.stop)
-                table = file.read_row_groups(groups)
-            table = table.slice(unit.start - first, unit.size)
+                table = read_rows(pq.ParquetFile(f), unit.start, unit.stop)
             return self.to_pairs(table, [f"{name}#{unit.start + i}" for i in range(table.num_rows)], unit.path)
         table, offsets = _read_text_range(unit, self.url_col, self.caption_col)
         return self.to_pairs(table, [f"{name}@{o}" for o in offsets], unit.path)
@@ -167,19 +165,6 @@ def _first_present(names: Sequence[str], candidates: Sequence[str]) -> str:
         if c in names:
             return c
     return candidates[0]
-
-
-def _groups(file: pq.ParquetFile, start: int, stop: int) -> tuple[list[int], int]:
-    """The row groups holding rows ``[start, stop)`` and the index of their first row."""
-    groups, offset, first = [], 0, 0
-    for g in range(file.metadata.num_row_groups):
-        rows = file.metadata.row_group(g).num_rows
-        if offset + rows > start and offset < stop:
-            if not groups:
-                first = offset
-            groups.append(g)
-        offset += rows
-    return groups, first
 
 
 def _texts(column) -> tuple[list[str | None], list[str | None]]:

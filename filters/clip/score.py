@@ -50,8 +50,8 @@ class ClipScore(ClipModelFilter):
         config: ClipConfig | None = None,
         name: str | None = None,
     ):
-        from engine.models.loaders import catalog  # noqa: F401  (registers shipped models)
         from engine.models.registry import get
+        from filters import models as _models  # noqa: F401  (registers the CLIP specs)
 
         self._spec = get(model) if isinstance(model, str) else model  # a name or a ModelSpec
         if self._spec.kind != "open_clip":

@@ -5,7 +5,8 @@ against evaluation sets.
 Job files use the global stages ``ExactDuplicates``, ``NearDuplicates`` (pairs and documents),
 the pair ``DuplicateUrls`` + ``RejectDuplicateUrls`` (from :func:`duplicate_url_stages`),
 ``RepeatedImageUrls`` followed by the stage ``DropRepeatedImages`` (documents' boilerplate
-images), and the filter ``Decontaminate``. ``loomery dedup`` runs text dedup on a collection.
+images), and the filter ``Decontaminate``. ``loomery dedup`` runs ``NearDuplicates`` on the
+texts of a collection.
 """
 
 from engine.exports import lazy_exports

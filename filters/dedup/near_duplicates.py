@@ -82,7 +82,11 @@ class NearDupConfig:
     of duplicate embeddings; ``keep``: ``first`` | ``score`` (highest ``score_column``) |
     ``longest`` (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``:
     more buckets for larger runs, so that one bucket's band rows (a text signature each, 512
-    bytes per band) stay a few tens of MB whatever the run's size.
+    bytes per band) stay a few tens of MB whatever the run's size. ``verify`` may also be
+    ``"exact"``, ``"minhash"`` or ``"none"`` (see :class:`~filters.dedup.signals.TextSignal`):
+    ``"exact"`` carries each text's shingle hashes in its band rows, or with ``shingle_dir`` saves
+    them once per text in that folder, which every worker must be able to read (see
+    :mod:`filters.dedup.shingle_store`).
     """
 
     threshold: float = 0.8
@@ -90,12 +94,13 @@ class NearDupConfig:
     seed: int = 1
     ngram: int = 5
     shingle_unit: str = "word"
-    verify: bool = True
+    verify: bool | str = True
     image_max_bits: int = 4
     embedding_threshold: float = 0.95
     keep: str = "first"
     buckets: int = 16
     records_per_bucket: int | None = 5000
+    shingle_dir: str | None = None
 
 
 class NearDuplicates(ClusterStage):
@@ -107,6 +112,9 @@ class NearDuplicates(ClusterStage):
     ``image_urls_column`` (a list<string> column, OBELICS' same-URL-set signal). ``score_column``
     ranks a cluster's records for ``keep="score"``. Thresholds, keep policy and bucketing are in
     ``config`` (:class:`NearDupConfig`).
+    ``reject=False`` rejects nothing: every record of a cluster keeps its row and gets
+    ``dup_of_key`` (its keeper's key; null for the keeper) and ``dup_similarity`` besides
+    ``dup_cluster`` and ``dup_cluster_size`` (``loomery dedup``'s duplicates sink lists them).
     """
 
     name = "near_duplicates"
@@ -121,12 +129,13 @@ class NearDuplicates(ClusterStage):
         image_urls_column: str | None = None,
         score_column: str | None = None,
         config: NearDupConfig | None = None,
+        reject: bool = True,
         name: str | None = None,
         resources: Resources | None = None,
     ):
         super().__init__(name=name, resources=resources)
         c = config or NearDupConfig()
-        self.records_per_bucket = c.records_per_bucket
+        self.records_per_bucket, self.reject, self.shingle_dir = c.records_per_bucket, reject, c.shingle_dir
         if c.keep not in KEEP_POLICIES:
             raise ValueError(f"keep must be one of {KEEP_POLICIES}, not {c.keep!r}")
         if c.keep == "score" and not score_column:
@@ -140,7 +149,8 @@ class NearDuplicates(ClusterStage):
         self.keep, self.score_column, self.buckets = c.keep, score_column, c.buckets
         self._signals = {}
         if text_column:
-            self._signals["text"] = TextSignal(c.threshold, c.num_perm, c.seed, c.ngram, c.shingle_unit, c.verify)
+            self._signals["text"] = TextSignal(c.threshold, c.num_perm, c.seed, c.ngram, c.shingle_unit, c.verify,
+                                              c.shingle_dir)
         if image:
             self._signals["image"] = ImageSignal(c.image_max_bits)
         if embedding_column:
@@ -169,7 +179,7 @@ class NearDuplicates(ClusterStage):
         out = {}
         for name, signal in self._signals.items():
             if name == "text":
-                out[name] = signal.band_rows(self._texts(batch))
+                out[name] = signal.band_rows(self._texts(batch), _seqs(batch))
             elif name == "image" and self.image_column in batch.column_names:
                 hashes, valid = phash_many(batch[self.image_column].to_pylist())
                 out[name] = signal.band_rows_from_hashes(hashes, valid)
@@ -190,7 +200,7 @@ class NearDuplicates(ClusterStage):
         """Band rows: ``key``, ``bucket``, ``signal``, ``band``, ``band_hash``, ``payload``,
         ``pri`` (and ``_seq``/``_unit`` copied from the batch when present)."""
         pri = self._priority(batch)
-        seq = batch[C.SEQ].to_numpy(zero_copy_only=False) if C.SEQ in batch.column_names else np.arange(batch.num_rows)
+        seq = _seqs(batch)
         tables = []
         for name, rows in self._band_rows(batch).items():
             if not len(rows.row):
@@ -232,7 +242,10 @@ class NearDuplicates(ClusterStage):
             key_ids, key_index = np.unique(
                 keys.take(pa.array(take)).to_numpy(zero_copy_only=False), return_inverse=True
             )
-            payload = _payload_matrix(sub["payload"])
+            if getattr(signal, "variable_payload", False):
+                payload = sub["payload"].to_numpy(zero_copy_only=False)  # bytes objects
+            else:
+                payload = _payload_matrix(sub["payload"])
             pairs, sim = verified_pairs(
                 signal,
                 sub["band"].to_numpy(),
@@ -277,16 +290,26 @@ class NearDuplicates(ClusterStage):
     def cluster_decisions(self, members: pa.Table) -> pa.Table:
         """The same rows as :func:`clusters_to_decisions`, for whole clusters' end rows (sorted
         by cluster, seq), with ``_unit`` and ``_seq``: the runner's distributed path."""
-        return cluster_rows_to_decisions(members, self._signals)
+        return self._marked(cluster_rows_to_decisions(members, self._signals))
 
     def combine(self, decisions: list[pa.Table]) -> pa.Table:
         """One graph over every bucket's edges: rejects with ``dup_of`` and ``dup_cluster``,
         plus keeper rows (null reason) carrying ``dup_cluster``."""
         edges = [t for t in decisions if t.num_rows]
-        return clusters_to_decisions(
+        return self._marked(clusters_to_decisions(
             pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table(),
             self._signals,
-        )
+        ))
+
+    def _marked(self, decisions: pa.Table) -> pa.Table:
+        """The decisions as they are, or with ``reject=False`` as columns for kept rows only."""
+        if self.reject:
+            return decisions
+        decisions = decisions.drop_columns(["threshold", "detail"])
+        names = {"dup_of": "dup_of_key", "score": "dup_similarity"}
+        decisions = decisions.rename_columns([names.get(c, c) for c in decisions.column_names])
+        return decisions.set_column(decisions.schema.get_field_index("reason"), "reason",
+                                    pa.nulls(decisions.num_rows, pa.string()))
 
 
 def clusters_to_decisions(edges: pa.Table, signals: dict) -> pa.Table:
@@ -385,6 +408,13 @@ def cluster_rows_to_decisions(members: pa.Table, signals: dict) -> pa.Table:
     })
 
 
+def _seqs(batch: pa.Table) -> np.ndarray:
+    """The records' input positions (``_seq``; row numbers when absent)."""
+    if C.SEQ in batch.column_names:
+        return batch[C.SEQ].to_numpy(zero_copy_only=False)
+    return np.arange(batch.num_rows)
+
+
 def _where(mask: np.ndarray, values: pa.Array) -> pa.Array:
     """``values`` where ``mask``, null elsewhere."""
     return pc.if_else(pa.array(mask), values, pa.scalar(None, values.type))
@@ -407,6 +437,8 @@ def _payload_matrix(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _binary_rows(payload: np.ndarray) -> pa.Array:
+    if isinstance(payload, pa.Array):  # variable-width payloads, built as Arrow already
+        return payload
     width = payload.shape[1]
     if width == 0:
         return pa.array([b""] * len(payload), pa.binary())

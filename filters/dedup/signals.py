@@ -5,7 +5,11 @@ payload to verify with). Two records are candidates when they share a band hash 
 band of the same signal; a candidate pair becomes an edge when the signal's check passes:
 
 - ``text``: MinHash LSH over caption shingles; payload = the full signature (uint32 bytes);
-  check = estimated Jaccard >= threshold (or no check: every LSH candidate is an edge).
+  check = estimated Jaccard >= threshold (or no check: every LSH candidate is an edge). With
+  ``verify="exact"`` the payload is instead the record's distinct shingle hashes (a
+  variable-width payload, one per band row) and the check their exact Jaccard; with a
+  :class:`~filters.dedup.shingle_store.ShingleStore` the sets are saved once per text and the
+  payload is the text's seq.
 - ``image``: 64-bit perceptual hash split into ``max_bits + 1`` bands (pigeonhole: two hashes
   within ``max_bits`` bits agree exactly on at least one band); payload = the hash; check =
   Hamming distance <= ``max_bits``.
@@ -19,10 +23,12 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
 
 from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
 from filters.dedup.minhash import MinHasher, jaccard_estimate
 from filters.dedup.shingle_batch import shingle_hashes
+from filters.dedup.shingle_store import ShingleStore, distinct_sets
 
 
 @dataclass
@@ -32,11 +38,19 @@ class BandRows:
     row: np.ndarray  # index of the record in the batch
     band: np.ndarray
     band_hash: np.ndarray
-    payload: np.ndarray  # (rows, width) uint8: what the check compares (width 0: no check)
+    # What the check compares: (rows, width) uint8 (width 0: no check), or for a signal with
+    # ``variable_payload`` a binary Arrow array.
+    payload: np.ndarray | pa.Array
+
+
+TEXT_VERIFY = (True, False, "minhash", "exact", "none")
 
 
 class TextSignal:
-    """Caption/text near-duplicates by MinHash LSH at a Jaccard ``threshold``."""
+    """Caption/text near-duplicates by MinHash LSH at a Jaccard ``threshold``.
+
+    ``verify``: ``True``/``"minhash"`` checks candidates by the MinHash estimate, ``"exact"`` by
+    the exact Jaccard of their shingle sets, ``False``/``"none"`` not at all."""
 
     name = "text"
 
@@ -47,11 +61,18 @@ class TextSignal:
         seed: int = 1,
         ngram: int = 5,
         unit: str = "word",
-        verify: bool = True,
+        verify: bool | str = True,
+        store: str | None = None,
     ):
-        self.threshold, self.ngram, self.unit, self.verify = threshold, ngram, unit, verify
+        if verify not in TEXT_VERIFY:
+            raise ValueError(f"verify must be one of {TEXT_VERIFY}, not {verify!r}")
+        self.exact = verify == "exact"
+        self.verify = verify not in (False, "none")
+        self.store = ShingleStore(store) if store and self.exact else None
+        self.variable_payload = self.exact and self.store is None
+        self.threshold, self.ngram, self.unit = threshold, ngram, unit
         self.hasher = MinHasher(num_perm, seed)
-        self.bands, self.rows = lsh_param(threshold, num_perm, verify)
+        self.bands, self.rows = lsh_param(threshold, num_perm, self.verify)
 
     def signatures(self, texts: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures, has_shingles) of the texts; texts without shingles get no band rows."""
@@ -59,24 +80,57 @@ class TextSignal:
         sigs = self.hasher.signatures_from_hashes(hv, counts)
         return sigs, np.asarray(counts) > 0
 
-    def band_rows(self, texts: list[str | None]) -> BandRows:
-        sigs, has = self.signatures(texts)
-        idx = np.flatnonzero(has)
+    def band_rows(self, texts: list[str | None], seqs: np.ndarray | None = None) -> BandRows:
+        """Band rows of the texts; with a store, their shingle sets are saved under ``seqs``
+        (the texts' numbers) and each band row's payload is its text's seq."""
+        hv, counts = shingle_hashes(texts, self.ngram, self.unit)
+        sigs = self.hasher.signatures_from_hashes(hv, counts)
+        idx = np.flatnonzero(np.asarray(counts) > 0)
         hashes = band_hashes(sigs[idx], self.bands, self.rows)
         row = np.repeat(idx, self.bands)
         band = np.tile(np.arange(self.bands, dtype=np.int32), len(idx))
-        width = sigs.shape[1] * 4 if self.verify else 0
-        payload = sigs[row].view(np.uint8)[:, :width]
+        if self.store is not None:
+            seqs = np.asarray(seqs, np.int64)
+            self.store.save(seqs, hv, np.asarray(counts))
+            payload = seqs[row].view(np.uint8).reshape(len(row), 8)
+        elif self.exact:
+            payload = _shingle_sets(hv, np.asarray(counts), row)
+        else:
+            width = sigs.shape[1] * 4 if self.verify else 0
+            payload = sigs[row].view(np.uint8)[:, :width]
         return BandRows(row, band, hashes.reshape(-1), payload)
 
     def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Similarity of each pair (estimated Jaccard; 1.0 when not verifying)."""
+        """Similarity of each pair: exact or estimated Jaccard; 1.0 when not verifying."""
         if not self.verify:
             return np.ones(len(a))
+        if self.store is not None:
+            return self.store.jaccard(a.view(np.int64).ravel(), b.view(np.int64).ravel())
+        if self.exact:
+            return np.array([_exact_jaccard(x, y) for x, y in zip(a, b, strict=True)], np.float64)
         return jaccard_estimate(a.view(np.uint32), b.view(np.uint32))
 
     def passes(self, similarity: np.ndarray) -> np.ndarray:
         return similarity >= self.threshold if self.verify else np.ones(len(similarity), bool)
+
+
+def _shingle_sets(hv: np.ndarray, counts: np.ndarray, row: np.ndarray) -> pa.Array:
+    """Binary values, one per entry of ``row``: the sorted distinct shingle hashes (uint32) of
+    text ``row[i]``, whose hashes are ``hv`` cut by ``counts``. Arrow's take repeats each text's
+    set for its band rows."""
+    values, sizes = distinct_sets(hv, counts)
+    offsets = (np.r_[0, np.cumsum(sizes)] * 4).astype(np.int32)
+    sets = pa.Array.from_buffers(pa.binary(), len(counts), [None, pa.py_buffer(offsets),
+                                                            pa.py_buffer(values.tobytes())])
+    return sets.take(pa.array(row, pa.int64()))
+
+
+def _exact_jaccard(a: bytes, b: bytes) -> float:
+    """Jaccard similarity of two sets of distinct uint32 shingle hashes."""
+    both = np.concatenate((np.frombuffer(a, np.uint32), np.frombuffer(b, np.uint32)))
+    both.sort()
+    inter = np.count_nonzero(both[1:] == both[:-1])  # each set holds distinct hashes
+    return inter / (len(both) - inter)
 
 
 class ImageSignal:

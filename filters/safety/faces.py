@@ -29,9 +29,10 @@ def _cascade():
     """OpenCV's Haar cascade, loaded once per worker process (it is small: the stage runs as tasks)."""
     import cv2
 
-    from engine.models.loaders import bundled_path, catalog
+    from engine.models.loaders import bundled_path
+    from filters.safety.models import HAAR_FACES
 
-    cascade = cv2.CascadeClassifier(str(bundled_path(catalog.HAAR_FACES)))
+    cascade = cv2.CascadeClassifier(str(bundled_path(HAAR_FACES)))
     if cascade.empty():
         raise RuntimeError("OpenCV could not load its bundled Haar face cascade")
     return cascade
@@ -66,9 +67,9 @@ class Faces(Filter):
         self.min_size = min_size
 
     def models(self) -> list[dict[str, Any]]:
-        from engine.models.loaders import catalog
+        from filters.safety.models import HAAR_FACES
 
-        return [catalog.HAAR_FACES.record(self.name)]
+        return [HAAR_FACES.record(self.name)]
 
     def detect(self, image) -> list[tuple[int, int, int, int]]:
         """Face boxes (x, y, w, h) of a Pillow RGB image, in its own pixel coordinates."""

@@ -22,9 +22,10 @@ def _lid_model():
     """The fastText model, loaded once per worker process (a small file: the stage runs as tasks)."""
     import fasttext
 
-    from engine.models.loaders import bundled_path, catalog
+    from engine.models.loaders import bundled_path
+    from filters.safety.models import LID176
 
-    return fasttext.load_model(str(bundled_path(catalog.LID176)))
+    return fasttext.load_model(str(bundled_path(LID176)))
 
 
 class LanguageId(Filter):
@@ -48,9 +49,9 @@ class LanguageId(Filter):
         self.min_score = min_score
 
     def models(self) -> list[dict[str, Any]]:
-        from engine.models.loaders import catalog
+        from filters.safety.models import LID176
 
-        return [catalog.LID176.record(self.name)]
+        return [LID176.record(self.name)]
 
     def identify(self, texts: list[str | None]) -> tuple[list[str | None], np.ndarray]:
         """(language codes, confidences) of ``texts``; None and 0 for empty ones."""

@@ -99,9 +99,9 @@ class Nsfw(Filter):
         self._session = None
 
     def models(self) -> list[dict[str, Any]]:
-        from engine.models.loaders import catalog
+        from filters.safety.models import NUDENET
 
-        return [catalog.NUDENET.record(self.name)]
+        return [NUDENET.record(self.name)]
 
     def __getstate__(self) -> dict:
         # a loaded model stays in its worker: copies sent to other workers load their own
@@ -110,13 +110,14 @@ class Nsfw(Filter):
     def setup(self) -> None:
         import onnxruntime as ort
 
-        from engine.models.loaders import bundled_path, catalog
+        from engine.models.loaders import bundled_path
+        from filters.safety.models import NUDENET
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(max(1, self.resources.num_cpus))
         options.inter_op_num_threads = 1
         self._session = ort.InferenceSession(
-            str(bundled_path(catalog.NUDENET)), options, providers=["CPUExecutionProvider"]
+            str(bundled_path(NUDENET)), options, providers=["CPUExecutionProvider"]
         )
 
     def __call__(self, batch: pa.Table) -> pa.Table:

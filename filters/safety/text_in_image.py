@@ -41,9 +41,9 @@ class TextInImage(Filter):
         self._engine = None
 
     def models(self) -> list[dict[str, Any]]:
-        from engine.models.loaders import catalog
+        from filters.models import RAPIDOCR_DET
 
-        return [catalog.RAPIDOCR_DET.record(self.name)]
+        return [RAPIDOCR_DET.record(self.name)]
 
     def __getstate__(self) -> dict:
         # a loaded model stays in its worker: copies sent to other workers load their own
@@ -52,9 +52,10 @@ class TextInImage(Filter):
     def setup(self) -> None:
         from rapidocr import RapidOCR
 
-        from engine.models.loaders import bundled_path, catalog
+        from engine.models.loaders import bundled_path
+        from filters.models import RAPIDOCR_DET
 
-        bundled_path(catalog.RAPIDOCR_DET)  # fails fast, naming the model, if it is absent
+        bundled_path(RAPIDOCR_DET)  # fails fast, naming the model, if it is absent
         self._engine = RapidOCR(
             params={
                 "Global.use_cls": False,

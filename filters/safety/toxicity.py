@@ -34,9 +34,9 @@ class Toxicity(Filter):
         self.threshold = threshold
 
     def models(self) -> list[dict[str, Any]]:
-        from engine.models.loaders import catalog
+        from filters.safety.models import PROFANITY
 
-        return [catalog.PROFANITY.record(self.name)]
+        return [PROFANITY.record(self.name)]
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         values = batch.column(self.column).to_pylist()

@@ -1,10 +1,10 @@
 """Models the cross-check uses: a CLIP for grounding and an OWLv2 detector, honest about weights.
 
-CLIP comes from the shared catalog (``clip`` role: ``clip-tiny-random`` in ``test-tiny``) through
-``engine.models.loaders``; this module registers the OWLv2 detector (``detector`` role). Test
-models are tiny, randomly initialised from a config (``random_init=True``) and run only when a
-job names them; real weights are read offline from ``loomery models pull`` or the hub cache, and
-a missing one raises :class:`engine.models.MissingWeights`.
+CLIP is the CLIP filters' model (``clip`` role: ``clip-tiny-random`` in ``test-tiny``, registered
+by :mod:`filters.models`), loaded through ``engine.models.loaders``; this module registers the
+OWLv2 detector (``detector`` role). Test models are tiny, randomly initialised from a config
+(``random_init=True``) and run only when a job names them; real weights are read offline from
+``loomery models pull`` or the hub cache, and a missing one raises :class:`engine.models.MissingWeights`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from engine.models import ModelSpec, get, loaders, model_for, register, register_role
+from filters import models as _clip_models  # noqa: F401  (registers the ``clip`` role)
 
 OWL_TINY = register(ModelSpec(
     name="owlv2-tiny-random", kind="owlv2", source="config:owlv2-tiny", random_init=True,

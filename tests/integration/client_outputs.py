@@ -13,7 +13,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def demo_outputs(tmp_path_factory, ray_local) -> dict[str, Path]:
-    from engine.commands.demo import main
+    from loomery.commands.demo import main
 
     out = tmp_path_factory.mktemp("clients") / "demo"
     args = argparse.Namespace(out=str(out), records=60, pages=6, workers=None,

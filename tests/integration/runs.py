@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from engine.demo.corpus import make_records, write_parquet_corpus
 from engine.job import Params
 from engine.jobfile import build_job
 from engine.runner import run_job
+from loomery.demo.corpus import make_records, write_parquet_corpus
 
 
 def demo_corpus(folder: Path, count: int = 120) -> Path:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from engine.cli import main
+from loomery.cli import main
 from tests.integration.runs import demo_corpus, run_demo
 
 pytestmark = pytest.mark.integration
@@ -50,6 +50,6 @@ def test_unknown_param_is_an_error(tmp_path, ray_local):
 
 
 def test_console_script_help():
-    result = subprocess.run([sys.executable, "-m", "engine.cli", "--help"], capture_output=True, text=True, check=True)
+    result = subprocess.run([sys.executable, "-m", "loomery.cli", "--help"], capture_output=True, text=True, check=True)
     for command in ("run", "stats", "verify", "demo"):
         assert command in result.stdout

@@ -45,7 +45,7 @@ def job(inputs, out, params):
 
 
 def loomery(args, env, timeout=600):
-    return subprocess.run([sys.executable, "-m", "engine.cli", *args], env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "loomery.cli", *args], env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 

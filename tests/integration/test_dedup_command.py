@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.cli import main as cli_main
 from filters.dedup.minhash import exact_jaccard, word_shingles
+from loomery.cli import main as cli_main
 
 pytestmark = pytest.mark.integration
 

@@ -12,13 +12,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.demo.corpus import make_records, write_parquet_corpus
 from engine.job import Job
 from engine.runner import run_job
 from engine.sinks import WebDatasetSink
 from engine.sources import open_source
 from filters import ExactDuplicates, ProbeImage
 from filters.dedup import NearDupConfig, NearDuplicates
+from loomery.demo.corpus import make_records, write_parquet_corpus
 from tests.conftest import ROOT
 from tests.integration.runs import digests
 

@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.demo.corpus import make_records
 from engine.sinks.counts import write_counts
+from loomery.demo.corpus import make_records
 from tests.integration.client_outputs import code_blocks
 from tests.integration.test_clients_training import TINY_CLIP
 from tests.unit.output_fixture import write_output

@@ -117,7 +117,7 @@ def test_retry_after_accepts_seconds_and_http_dates():
 
 
 def test_cli_try_captions_files_through_an_endpoint(tmp_path, capsys):
-    from engine.cli import main
+    from loomery.cli import main
 
     paths = []
     for i, fmt in enumerate(["JPEG", "PNG"]):

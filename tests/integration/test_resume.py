@@ -29,7 +29,7 @@ PARAMS = ["unit_size=15", "samples_per_shard=10"]
 
 def loomery_run(inputs, out, address, failpoint=None):
     env = {**os.environ, "LOOMERY_FAILPOINT": failpoint or ""}
-    cmd = [sys.executable, "-m", "engine.cli", "-q", "run", "demo", "--input", str(inputs), "--out", str(out),
+    cmd = [sys.executable, "-m", "loomery.cli", "-q", "run", "demo", "--input", str(inputs), "--out", str(out),
            "--address", address, *[a for p in PARAMS for a in ("--param", p)]]
     proc = subprocess.Popen(cmd, env=env, start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)

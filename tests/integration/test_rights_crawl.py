@@ -97,11 +97,11 @@ def test_respect_tdmrep_false_records_without_enforcing():
 
 @pytest.mark.integration
 def test_pairs_job_rights(ray_local, tmp_path, capsys):
-    from engine.commands.stats import main as stats_main
     from engine.jobfile import build_job
     from engine.output.card import render_card
     from engine.report.build import build_report
     from engine.runner import run_job
+    from loomery.commands.stats import main as stats_main
 
     site = RightsSite()
     with Server("127.0.0.1", site) as server:

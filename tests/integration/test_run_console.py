@@ -52,7 +52,7 @@ def run_cli(tmp_path: Path, out: str, *extra: str) -> tuple[subprocess.Completed
     inputs = tmp_path / "in"
     if not inputs.exists():
         demo_corpus(inputs, count=20)
-    command = [sys.executable, "-m", "engine.cli", "run", str(job_file), "--input", str(inputs),
+    command = [sys.executable, "-m", "loomery.cli", "run", str(job_file), "--input", str(inputs),
                "--out", str(tmp_path / out), "--workers", "2", "--param", "unit_size=20", *extra]
     env = {**os.environ, "LOOMERY_OBJECT_STORE_MB": "512"}
     for inherited in ("LOOMERY_VERBOSE", "RAY_AUTH_MODE"):  # a Ray started by this pytest sets

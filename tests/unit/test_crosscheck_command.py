@@ -6,7 +6,7 @@ import json
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from engine.cli import main
+from loomery.cli import main
 from recaption.crosscheck.calibrate import best_threshold, calibrate
 
 pytest.importorskip("rapidocr")

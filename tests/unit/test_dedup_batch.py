@@ -1,7 +1,8 @@
-"""Batch shingling and SHA-1 equal the per-text path (and so datasketch); Parquet parts; the
-collection's global step finds each verified pair once, in one bucket."""
+"""Batch shingling and SHA-1 equal the per-text path (and so datasketch); Parquet row ranges; the
+text signal's exact and MinHash verification find exactly the pairs at the threshold."""
 
 import hashlib
+import pickle
 import random
 
 import numpy as np
@@ -9,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from engine.runner.global_step import read_bucket
-from filters.dedup.collection import TextCollectionDedup
-from filters.dedup.collection_read import Chunk, read_parquet_parts
+from engine import columns as C
+from engine.sources.parquet_rows import read_rows
+from filters.dedup import NearDupConfig, NearDuplicates
 from filters.dedup.lsh import group_pairs
 from filters.dedup.minhash import MinHasher, exact_jaccard, sha1_hash32_many, word_shingles
 from filters.dedup.sha1_batch import sha1_hash32_spans
@@ -66,18 +67,17 @@ def test_batch_signatures_equal_datasketch():
 
 
 @pytest.mark.parametrize("row_group_size", [10_000, 3000, 777])
-def test_parquet_parts_read_row_groups_once_in_order(tmp_path, row_group_size):
+def test_parquet_row_ranges_read_through_their_row_groups(tmp_path, row_group_size):
     n = 10_000
     path = str(tmp_path / "t.parquet")
     pq.write_table(pa.table({"id": list(range(n)), "text": [f"doc {i}" for i in range(n)]}), path,
                    row_group_size=row_group_size)
     for spans in ([(0, 2500), (2500, 5000), (5000, n)], [(100, 200)], [(2999, 3001), (6000, 9999)]):
-        parts = read_parquet_parts(path, spans, ["text", "id"])
+        parts = [read_rows(pq.ParquetFile(path), a, b, ["text", "id"]) for a, b in spans]
         assert [p["id"].to_pylist() for p in parts] == [list(range(a, b)) for a, b in spans]
         assert all(p["text"].to_pylist() == [f"doc {i}" for i in range(a, b)]
                    for p, (a, b) in zip(parts, spans, strict=True))
-    with pytest.raises(ValueError):
-        read_parquet_parts(path, [(10, 20), (0, 5)], ["id"])
+        assert all(p.column_names == ["text", "id"] for p in parts)
 
 
 def test_group_pairs_marks_star_pairs_of_large_groups():
@@ -102,19 +102,24 @@ def _corpus(seed=5, n=400):
     return docs
 
 
-@pytest.mark.parametrize("verify", ["exact", "minhash"])
-def test_global_step_verifies_each_pair_once(tmp_path, verify):
+@pytest.mark.parametrize("verify", ["exact", "exact-store", "minhash"])
+def test_text_signal_verifies_pairs_exactly_at_the_threshold(verify, tmp_path):
     docs = _corpus()
-    stage = TextCollectionDedup(str(tmp_path / "work"), threshold=0.7, verify=verify, buckets=8)
-    files = []
-    for index, first in enumerate(range(0, len(docs), 150)):
-        texts = docs[first : first + 150]
-        chunk = Chunk(index, "x.parquet", first, first + len(texts), first, len(texts))
-        files.append(str(tmp_path / f"sig{index}.parquet"))
-        pq.write_table(stage.sign_chunk(chunk, texts), files[-1], row_group_size=1000)
-    edges = pa.concat_tables([stage.decide(read_bucket(files, b)) for b in range(stage.buckets)])
-    pairs = list(zip(edges["a"].to_pylist(), edges["b"].to_pylist(), strict=True))
-    assert len(pairs) == len(set(pairs)) > 30  # each pair once over all buckets
+    store = str(tmp_path / "shingles") if verify == "exact-store" else None
+    verify = verify.removesuffix("-store")
+    stage = NearDuplicates(text_column="text", image=False, config=NearDupConfig(
+        threshold=0.7, verify=verify, buckets=1, records_per_bucket=None, shingle_dir=store))
+    batch = pa.table({"key": [str(i) for i in range(len(docs))], "text": docs,
+                      C.SEQ: pa.array(range(len(docs)), pa.int64())})
+    signatures = pa.concat_tables([stage.signature(batch.slice(first, 150)) for first in range(0, len(docs), 150)])
+    if store:  # the band rows carry seqs (8 bytes), the sets are in the store, once per batch
+        assert set(signatures["payload"].to_pylist()[:3]) <= {int(q).to_bytes(8, "little") for q in range(len(docs))}
+        assert len(list((tmp_path / "shingles").iterdir())) == -(-len(docs) // 150)
+        stage = pickle.loads(pickle.dumps(stage))  # as a worker receives it
+    edges = stage.decide(signatures)
+    pairs = [(min(a, b), max(a, b)) for a, b in zip(edges["seq"].to_pylist(), edges["other_seq"].to_pylist(),
+                                                      strict=True)]
+    assert len(pairs) == len(set(pairs)) > 30
     shingles = [set(word_shingles(d)) for d in docs]
     sims = dict(zip(pairs, edges["similarity"].to_pylist(), strict=True))
     if verify == "exact":

@@ -3,11 +3,11 @@ params typed and checked against the job's declarations."""
 
 import pytest
 
-from engine.cli import main
-from engine.commands.describe import describe
 from engine.jobfile import build_job, load_job_module
 from engine.params import Params
 from engine.runner.phases import plan_phases
+from loomery.cli import main
+from loomery.commands.describe import describe
 
 
 @pytest.fixture(autouse=True)

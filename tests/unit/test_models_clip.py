@@ -10,6 +10,7 @@ from PIL import Image
 from engine import columns as C
 from engine.models import ModelSpec, get, model_for, register, register_role
 from engine.models.loaders import load_open_clip
+from filters import models as _filter_models  # noqa: F401  (registers the CLIP and OCR specs)
 from filters.clip import ClipConfig, ClipScore
 from filters.clip.top_fraction import ClipTopFraction
 

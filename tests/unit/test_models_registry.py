@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from engine.cli import main
 from engine.models import MissingWeights, ModelSpec, get, register
 from engine.models.loaders import is_available, load_open_clip, weights_dir
+from filters import models as _filter_models  # noqa: F401  (registers the CLIP and OCR specs)
+from loomery.cli import main
 
 HUB_SPEC = ModelSpec(
     name="test-clip-hub",

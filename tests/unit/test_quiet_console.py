@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import build_parser
 from engine.runner import console
+from loomery.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,7 +41,7 @@ def test_verbose_is_accepted_before_and_after_the_command():
 
 
 def help_of(*command: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "engine.cli", *command, "--help"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-m", "loomery.cli", *command, "--help"], cwd=ROOT,
                             capture_output=True, text=True, check=True)
     return " ".join(result.stdout.split())  # undo argparse's line wrapping
 

@@ -111,8 +111,8 @@ def test_synthetic_variants_ignore_side_columns():
 
 
 def _cli(argv: list[str]) -> int:
-    """Run the report subcommand through its own parser (engine.cli would import Ray)."""
-    from engine.commands import report
+    """Run the report subcommand through its own parser (loomery.cli would import Ray)."""
+    from loomery.commands import report
 
     parser = argparse.ArgumentParser()
     report.register(parser.add_subparsers())

@@ -53,7 +53,7 @@ def test_reshard_is_deterministic_and_refuses_to_overwrite(output, tmp_path):
 
 
 def test_reshard_cli_writes_a_card(output, tmp_path, capsys):
-    from engine.commands import reshard as command
+    from loomery.commands import reshard as command
 
     parser = argparse.ArgumentParser()
     command.register(parser.add_subparsers())

@@ -4,13 +4,13 @@ import shlex
 
 import pytest
 
-from engine.cli import main
 from engine.submit import entrypoint
+from loomery.cli import main
 
 
 def test_entrypoint_runs_the_project_relative_job_inside_the_cluster():
     command = shlex.split(entrypoint("pairs", ["s3://b/in.parquet"], "s3://b/out", ["unit_size=10"], 4))
-    assert command[:5] == ["python", "-m", "engine.cli", "run", "jobs/pairs.py"]
+    assert command[:5] == ["python", "-m", "loomery.cli", "run", "jobs/pairs.py"]
     assert command[command.index("--address") + 1] == "auto"  # joins the cluster it runs in
     assert command[command.index("--input"):command.index("--input") + 2] == ["--input", "s3://b/in.parquet"]
     assert command[-4:] == ["--param", "unit_size=10", "--workers", "4"]

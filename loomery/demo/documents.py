@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from engine.demo.corpus import draw_scene, encode
 from engine.html.demo_pages import make_pages
 from engine.sources.warc_write import write_warc
+from loomery.demo.corpus import draw_scene, encode
 
 
 def write_documents(site: Path, base_url: str, warc: Path, pages: int = 40) -> Path:

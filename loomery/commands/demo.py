@@ -12,14 +12,14 @@ import argparse
 import shutil
 from pathlib import Path
 
-from engine.cli import add_verbose_option
-from engine.demo.corpus import make_records
-from engine.demo.documents import write_documents
-from engine.demo.site import serve, write_site, write_url_list
 from engine.job import Params
 from engine.jobfile import build_job
 from engine.output.stats import format_stats
 from engine.runner import run_job
+from loomery.cli import add_verbose_option
+from loomery.demo.corpus import make_records
+from loomery.demo.documents import write_documents
+from loomery.demo.site import serve, write_site, write_url_list
 
 PAIRS = ["allow_hosts=127.0.0.1", "min_side=64", "max_aspect=3", "min_words=2", "unit_size=50",
          "samples_per_shard=100"]

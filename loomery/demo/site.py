@@ -13,7 +13,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from engine.demo.corpus import DemoRecord
+from loomery.demo.corpus import DemoRecord
 
 OPTED_OUT = "noai"  # files under /noai/ are served with `X-Robots-Tag: noai`
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from engine.cli import add_verbose_option
 from engine.jobfile import build_job
 from engine.output.stats import format_stats
 from engine.params import Params
 from engine.runner import run_job
+from loomery.cli import add_verbose_option
 
 
 def register(subparsers) -> None:
@@ -31,7 +31,7 @@ class JobHelp(argparse.Action):
         parser.print_help()
         job = getattr(namespace, "job", None)
         if job:
-            from engine.commands.describe import params_lines
+            from loomery.commands.describe import params_lines
 
             try:
                 print("\n" + "\n".join(params_lines(job)))

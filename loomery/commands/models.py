@@ -29,9 +29,9 @@ def register(subparsers) -> None:
     pulling.set_defaults(func=run_pull)
 
 
-# Modules that register models besides engine.models.catalog (captioners, verifiers). They
-# are named, not imported, here: the engine does not depend on them.
-CATALOGS = ("engine.models.catalog", "recaption.models", "recaption.crosscheck.models")
+# The stage packages' modules that register their models (the registry in engine.models lists
+# none itself): the filters' CLIP and OCR, the safety detectors, captioners and verifiers.
+CATALOGS = ("filters.models", "filters.safety.models", "recaption.models", "recaption.crosscheck.models")
 
 
 def load_catalogs() -> None:

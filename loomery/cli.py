@@ -1,4 +1,4 @@
-"""The ``loomery`` command. Each module in ``engine/commands`` adds one subcommand."""
+"""The ``loomery`` command. Each module in ``loomery/commands`` adds one subcommand."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import logging
 import pkgutil
 import sys
 
-import engine.commands
+import loomery.commands
 
 
 def _shows_default(default) -> bool:
@@ -57,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(engine.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"engine.commands.{info.name}")
+    for info in sorted(pkgutil.iter_modules(loomery.commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"loomery.commands.{info.name}")
         if hasattr(module, "register"):
             module.register(subparsers)
     return parser
