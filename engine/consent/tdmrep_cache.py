@@ -20,10 +20,15 @@ class TdmRepCache(RobotsCache):
 
     async def check(self, url: str, verdict: TdmVerdict) -> None:
         """Add this URL's ``tdmrep.json`` answer to ``verdict``."""
-        origin = _origin(url)
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        await self.check_at(_origin(url), path, verdict)
+
+    async def check_at(self, origin: str, path: str, verdict: TdmVerdict) -> None:
+        """:meth:`check` for ``path`` (path and query) on ``origin``, a URL already split."""
         tdm = await self._robots(origin)  # the robots cache's per-origin load-once machinery
         if tdm.rules:
-            tdm.check(url, verdict)
+            tdm.check_path(path, verdict)
         else:
             verdict.note(f"tdmrep.json: {tdm.source}")
 

@@ -48,6 +48,7 @@ class FetchSession:
         shared_fetch = self.limiter.share_robots(self._fetch_robots)
         self.robots = RobotsCache(shared_fetch, policy.robots_token)
         self.rights = RightsCheck(shared_fetch, policy)  # TDMRep, licence headers
+        self._headers = {mode: self._request_headers(mode) for mode in (False, True)}
 
     async def close(self) -> None:
         """Close the pooled connections and hand back what this session holds of the job's gate."""
@@ -111,7 +112,7 @@ class FetchSession:
         await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(urls))))))
         return results  # type: ignore[return-value]
 
-    def _headers(self, robots_mode: bool) -> dict[str, str]:
+    def _request_headers(self, robots_mode: bool) -> dict[str, str]:
         accept = "text/plain, */*;q=0.5" if robots_mode else (
             "image/*, */*;q=0.5" if self.policy.expect == "image" else "*/*"
         )
@@ -126,14 +127,15 @@ class FetchSession:
             checked = check_url(current)
             target = await self.resolver.target(checked.host, checked.port)
             if policy.respect_robots and not robots_mode:
-                allowed, evidence, failure = await self.robots.verdict(current)
+                allowed, evidence, failure = await self.robots.verdict_at(checked.origin,
+                                                                          checked.path)
                 result.robots = evidence
                 if not allowed:
                     # An unreachable robots.txt disallows everything (RFC 9309); the reason
                     # recorded is what made it unreachable, which says more than robots_txt.
                     raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
             if not robots_mode:
-                await self.rights.before_request(current, result)
+                await self.rights.before_request(checked.origin, checked.path, result)
             result.final_url = current
             location = await self._exchange(checked.scheme, target, checked.target, result,
                                             robots_mode)
@@ -154,7 +156,7 @@ class FetchSession:
         body in ``result.content``."""
         policy = self.policy
         async with self.limiter.slot(target.host), \
-                self.transport.get(scheme, target, path, self._headers(robots_mode)) as response:
+                self.transport.get(scheme, target, path, self._headers[robots_mode]) as response:
             result.status = status = response.status
             if status in REDIRECTS:
                 location = response.headers.get("Location")

@@ -102,11 +102,13 @@ class RobotsCache:
         """(allowed, evidence, failure) for ``url``: evidence says which robots.txt answer
         decided; failure is the reason robots.txt could not be fetched, if it could not."""
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return await self.verdict_at(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", path)
+
+    async def verdict_at(self, origin: str, path: str) -> tuple[bool, str, str | None]:
+        """:meth:`verdict` for ``path`` (path and query) on ``origin`` (scheme://host:port), for
+        a caller that has split the URL already."""
         robots = await self._robots(origin)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
         ok = robots.allowed(self.token, path)
         return ok, f"{'allowed' if ok else 'disallowed'} ({robots.source})", robots.failure
 

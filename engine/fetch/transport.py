@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
 import aiohttp
@@ -114,24 +112,15 @@ class Transport:
                 max_line_size=MAX_HEAD_FIELD, max_field_size=MAX_HEAD_FIELD)
         return self._session
 
-    @asynccontextmanager
-    async def get(self, scheme: str, target: Target, path: str,
-                  headers: dict[str, str]) -> AsyncIterator[aiohttp.ClientResponse]:
-        """GET ``path`` (already encoded) from the checked ``target``; aiohttp's errors come
-        out as :class:`FetchError`. An answer left unread or failed is not pooled."""
-        _DIALLING.set((target.host, target.port))
+    def get(self, scheme: str, target: Target, path: str, headers: dict[str, str]) -> _Get:
+        """``async with transport.get(...) as response``: GET ``path`` (already encoded) from
+        the checked ``target``; aiohttp's errors, in the request or inside the block, come out
+        as :class:`FetchError`. An answer left unread or failed is not pooled."""
         host = f"[{target.host}]" if ":" in target.host else target.host
         default = 443 if scheme == "https" else 80
         netloc = host if target.port == default else f"{host}:{target.port}"
-        url = yarl.URL(f"{scheme}://{netloc}{path}", encoded=True)
-        with _mapped_errors(target):
-            response = await self._client().get(url, headers=headers, allow_redirects=False)
-            try:
-                yield response
-            except BaseException:
-                response.close()
-                raise
-            response.release()
+        return _Get(self._client(), target, yarl.URL(f"{scheme}://{netloc}{path}", encoded=True),
+                    headers)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -158,22 +147,41 @@ async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str) -
     return b"".join(parts)
 
 
-class _mapped_errors:  # noqa: N801 - used as a context manager
-    """Turns aiohttp's exceptions into FetchError reasons."""
+class _Get:
+    """One request as an async context manager (a class, not a generator: this runs for every
+    image); aiohttp's exceptions become FetchError reasons."""
 
-    def __init__(self, target: Target):
-        self.where = f"{target.host}:{target.port}"
+    __slots__ = ("session", "target", "url", "headers", "response")
 
-    def __enter__(self) -> None:
-        return None
+    def __init__(self, session: aiohttp.ClientSession, target: Target, url: yarl.URL,
+                 headers: dict[str, str]):
+        self.session, self.target, self.url, self.headers = session, target, url, headers
+        self.response: aiohttp.ClientResponse | None = None
 
-    def __exit__(self, kind, exc, _tb) -> bool:
-        if exc is None or isinstance(exc, FetchError) or not isinstance(exc, Exception):
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        _DIALLING.set((self.target.host, self.target.port))
+        try:
+            self.response = await self.session.get(self.url, headers=self.headers,
+                                                   allow_redirects=False)
+        except Exception as exc:
+            self._raise_mapped(exc)
+            raise
+        return self.response
+
+    async def __aexit__(self, kind, exc, _tb) -> bool:
+        if exc is None:
+            self.response.release()
             return False
-        mapped = _reason(exc, self.where)
-        if mapped is None:
-            return False
-        raise mapped from None
+        self.response.close()
+        if isinstance(exc, Exception):
+            self._raise_mapped(exc)
+        return False
+
+    def _raise_mapped(self, exc: Exception) -> None:
+        if not isinstance(exc, FetchError):
+            mapped = _reason(exc, f"{self.target.host}:{self.target.port}")
+            if mapped is not None:
+                raise mapped from None
 
 
 def _reason(exc: Exception, where: str) -> FetchError | None:

@@ -20,12 +20,15 @@ _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 @dataclass(frozen=True)
 class CheckedUrl:
     """The parts of a URL that passed :func:`check_url`; ``target`` is the encoded request
-    target (path and query)."""
+    target (path and query); ``origin`` (scheme://netloc) and ``path`` (path and query, as
+    written) are what robots.txt and tdmrep.json are looked up and matched with."""
 
     scheme: str
     host: str
     port: int
     target: str
+    origin: str
+    path: str
 
 
 def ascii_host(host: str) -> str:
@@ -54,12 +57,15 @@ def check_url(url: str) -> CheckedUrl:
         host = ascii_host(parts.hostname or "")
         if not host:
             raise FetchError("bad_url", "no host")
-        target = quote(parts.path or "/", safe=_SAFE_PATH)
+        path = parts.path or "/"
+        target = quote(path, safe=_SAFE_PATH)
         if parts.query:
+            path += "?" + parts.query
             target += "?" + quote(parts.query, safe=_SAFE_PATH + "?")
     except ValueError as exc:  # UnicodeError (a lone surrogate) included
         raise FetchError("bad_url", f"{type(exc).__name__}: {exc}"[:300]) from None
-    return CheckedUrl(scheme, host, port or (443 if scheme == "https" else 80), target)
+    return CheckedUrl(scheme, host, port or (443 if scheme == "https" else 80), target,
+                      f"{parts.scheme}://{parts.netloc}", path)
 
 
 def redirect_url(current: str, location: str) -> str:
