@@ -26,6 +26,7 @@ from engine.fetch.transport import Transport, read_body
 from engine.fetch.urls import check_url, redirect_url
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_ROBOTS_HEADERS = {"Accept": "text/plain, */*;q=0.5"}  # over the session's image headers
 
 
 class FetchSession:
@@ -38,9 +39,13 @@ class FetchSession:
         self.policy = policy
         addresses = AddressPolicy.from_allowlist(policy.allow_hosts)
         self.resolver = Resolver(addresses, timeout_s=policy.connect_timeout_s)
+        accept = "image/*, */*;q=0.5" if policy.expect == "image" else "*/*"
+        headers = {"User-Agent": policy.user_agent, "Accept": accept,
+                   "Accept-Encoding": ACCEPT_ENCODING}
         self.transport = Transport(addresses, self.resolver, policy.per_host_concurrency,
                                    policy.connect_timeout_s, policy.ca_file,
-                                   policy.direct_despite_proxy_env)
+                                   policy.direct_despite_proxy_env, headers,
+                                   policy.max_idle_connections)
         per_host = policy.per_host_concurrency
         self.limiter = gate.connect(per_host) if gate else HostLimiter(per_host)
         # robots.txt and tdmrep.json: each fetched once per job through the gate (per session
@@ -48,7 +53,6 @@ class FetchSession:
         shared_fetch = self.limiter.share_robots(self._fetch_robots)
         self.robots = RobotsCache(shared_fetch, policy.robots_token)
         self.rights = RightsCheck(shared_fetch, policy)  # TDMRep, licence headers
-        self._headers = {mode: self._request_headers(mode) for mode in (False, True)}
 
     async def close(self) -> None:
         """Close the pooled connections and hand back what this session holds of the job's gate."""
@@ -112,13 +116,6 @@ class FetchSession:
         await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(urls))))))
         return results  # type: ignore[return-value]
 
-    def _request_headers(self, robots_mode: bool) -> dict[str, str]:
-        accept = "text/plain, */*;q=0.5" if robots_mode else (
-            "image/*, */*;q=0.5" if self.policy.expect == "image" else "*/*"
-        )
-        return {"User-Agent": self.policy.user_agent, "Accept": accept,
-                "Accept-Encoding": ACCEPT_ENCODING}
-
     async def _follow(self, url: str, result: FetchResult, robots_mode: bool) -> None:
         policy = self.policy
         current = url
@@ -156,7 +153,8 @@ class FetchSession:
         body in ``result.content``."""
         policy = self.policy
         async with self.limiter.slot(target.host), \
-                self.transport.get(scheme, target, path, self._headers[robots_mode]) as response:
+                self.transport.get(scheme, target, path,
+                                   _ROBOTS_HEADERS if robots_mode else None) as response:
             result.status = status = response.status
             if status in REDIRECTS:
                 location = response.headers.get("Location")

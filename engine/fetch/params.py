@@ -6,7 +6,8 @@ from engine.job import Params
 
 def policy_from_params(params: Params) -> FetchPolicy:
     """``allow_hosts``, ``user_agent``, ``timeout``, ``max_bytes``, ``max_redirects``,
-    ``max_pixels``, ``retries``, ``per_host_concurrency``, ``respect_robots``, ``respect_x_robots``,
+    ``max_pixels``, ``retries``, ``per_host_concurrency``, ``max_idle_connections``,
+    ``respect_robots``, ``respect_x_robots``,
     ``direct_despite_proxy_env``, ``ca_file`` (extra trusted CAs, PEM), ``respect_tdmrep`` (TDMRep:
     the evidence is gathered either way)."""
     return FetchPolicy(
@@ -18,6 +19,7 @@ def policy_from_params(params: Params) -> FetchPolicy:
         max_pixels=params.int("max_pixels", 89_478_485),
         retries=params.int("retries", 2),
         per_host_concurrency=params.int("per_host_concurrency", 16),
+        max_idle_connections=params.int("max_idle_connections", 256),
         respect_robots=params.bool("respect_robots", True),
         respect_x_robots=params.bool("respect_x_robots", True),
         direct_despite_proxy_env=params.bool("direct_despite_proxy_env", False),

@@ -118,7 +118,9 @@ class RobotsCache:
             # A task of its own: a caller that times out must not cancel the shared load.
             task = asyncio.ensure_future(self._load(origin))
             entry = self._entries[origin] = (time.monotonic() + self.ttl_s, task)
-        robots = await asyncio.shield(entry[1])
+        task = entry[1]
+        # a loaded file is read straight from its task; a load in progress is awaited shielded
+        robots = task.result() if task.done() else await asyncio.shield(task)
         if robots.failure and self._entries.get(origin) is entry:
             self._entries[origin] = (min(entry[0], time.monotonic() + self.failure_ttl_s),
                                      entry[1])
