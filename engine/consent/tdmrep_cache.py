@@ -26,7 +26,8 @@ class TdmRepCache(RobotsCache):
 
     async def check_at(self, origin: str, path: str, verdict: TdmVerdict) -> None:
         """:meth:`check` for ``path`` (path and query) on ``origin``, a URL already split."""
-        tdm = await self._robots(origin)  # the robots cache's per-origin load-once machinery
+        # the robots cache's per-origin load-once machinery
+        tdm = self.loaded(origin) or await self._robots(origin)
         if tdm.rules:
             tdm.check_path(path, verdict)
         else:

@@ -122,7 +122,8 @@ class FetchSession:
         seen = {url}
         for _hop in range(policy.max_redirects + 1):
             checked = check_url(current)
-            target = await self.resolver.target(checked.host, checked.port)
+            target = (self.resolver.cached(checked.host, checked.port)
+                      or await self.resolver.target(checked.host, checked.port))
             if policy.respect_robots and not robots_mode:
                 allowed, evidence, failure = await self.robots.verdict_at(checked.origin,
                                                                           checked.path)

@@ -108,9 +108,20 @@ class RobotsCache:
     async def verdict_at(self, origin: str, path: str) -> tuple[bool, str, str | None]:
         """:meth:`verdict` for ``path`` (path and query) on ``origin`` (scheme://host:port), for
         a caller that has split the URL already."""
-        robots = await self._robots(origin)
+        robots = self.loaded(origin) or await self._robots(origin)
         ok = robots.allowed(self.token, path)
         return ok, f"{'allowed' if ok else 'disallowed'} ({robots.source})", robots.failure
+
+    def loaded(self, origin: str):
+        """The file of ``origin`` when it is loaded, fresh and was fetched without failure, else
+        None (then await :meth:`_robots`); synchronous, for the fetcher's hot path."""
+        entry = self._entries.get(origin)
+        if entry is None or not entry[1].done() or entry[0] < time.monotonic():
+            return None
+        task = entry[1]
+        if task.cancelled() or task.exception() is not None or task.result().failure:
+            return None
+        return task.result()
 
     async def _robots(self, origin: str) -> Robots:
         entry = self._entries.get(origin)

@@ -92,7 +92,7 @@ class Transport:
         self.per_host = max(1, per_host)
         self.connect_timeout_s = connect_timeout_s
         self.max_idle = max_idle
-        self.tls = tls_context(ca_file)
+        self.ca_file = ca_file  # the TLS context is made on the first https request
         self.headers = dict(headers or {})
         self._session: aiohttp.ClientSession | None = None
 
@@ -111,7 +111,7 @@ class Transport:
                 limit=0, limit_per_host=self.per_host, keepalive_timeout=KEEPALIVE_S,
                 max_idle=self.max_idle,
                 resolver=_CheckedResolver(self.resolver),
-                use_dns_cache=False, socket_factory=self._open_socket, ssl=self.tls)
+                use_dns_cache=False, socket_factory=self._open_socket)
             # Headers are the session's defaults, so that aiohttp copies them instead of merging
             # per request (its cheap path; so is giving no skip_auto_headers).
             self._session = aiohttp.ClientSession(
@@ -129,8 +129,11 @@ class Transport:
         host = f"[{target.host}]" if ":" in target.host else target.host
         default = 443 if scheme == "https" else 80
         netloc = host if target.port == default else f"{host}:{target.port}"
+        # https gets our verifying context (system CAs plus ca_file, TLS 1.2+); aiohttp's
+        # connector default (ssl=True, verifying too) is never relied on for https
+        tls = tls_context(self.ca_file) if scheme == "https" else True
         return _Get(self._client(), target, yarl.URL(f"{scheme}://{netloc}{path}", encoded=True),
-                    headers)
+                    headers, tls)
 
     @property
     def idle_connections(self) -> int:
@@ -166,18 +169,19 @@ class _Get:
     """One request as an async context manager (a class, not a generator: this runs for every
     image); aiohttp's exceptions become FetchError reasons."""
 
-    __slots__ = ("session", "target", "url", "headers", "response")
+    __slots__ = ("session", "target", "url", "headers", "tls", "response")
 
     def __init__(self, session: aiohttp.ClientSession, target: Target, url: yarl.URL,
-                 headers: dict[str, str] | None):
+                 headers: dict[str, str] | None, tls):
         self.session, self.target, self.url, self.headers = session, target, url, headers
+        self.tls = tls
         self.response: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
         _DIALLING.set((self.target.host, self.target.port))
         try:
             self.response = await self.session.get(self.url, headers=self.headers,
-                                                   allow_redirects=False)
+                                                   allow_redirects=False, ssl=self.tls)
         except Exception as exc:
             self._raise_mapped(exc)
             raise
