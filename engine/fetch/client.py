@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from engine.consent.fetch_check import RightsCheck
 from engine.fetch.addresses import AddressPolicy
 from engine.fetch.checks import check_head, check_image
+from engine.fetch.deadlines import Deadlines
 from engine.fetch.decode import ACCEPT_ENCODING
 from engine.fetch.hostgate import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
@@ -53,6 +54,7 @@ class FetchSession:
         shared_fetch = self.limiter.share_robots(self._fetch_robots)
         self.robots = RobotsCache(shared_fetch, policy.robots_token)
         self.rights = RightsCheck(shared_fetch, policy)  # TDMRep, licence headers
+        self.deadlines = Deadlines()  # timeout_s of every fetch, one sweep for all
 
     async def close(self) -> None:
         """Close the pooled connections and hand back what this session holds of the job's gate."""
@@ -67,7 +69,7 @@ class FetchSession:
             result = FetchResult(url=url, attempts=attempt)
             retry_after = None
             try:
-                async with asyncio.timeout(policy.timeout_s):
+                with self.deadlines.limit(policy.timeout_s):
                     await self._follow(url, result, robots_mode=False)
             except FetchError as exc:
                 result.reason, result.detail = exc.reason, exc.detail
