@@ -122,7 +122,7 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
         elif marker == 0xDB:
             if not _quant_tables_ok(data, body, pos):
                 return None
-        elif marker not in _SKIPPED or not _app_ok(marker, data[body:pos]):
+        elif marker not in _SKIPPED or (0xE0 <= marker < 0xF0 and not _app_ok(marker, data[body:pos])):
             return None
     return None
 
@@ -134,8 +134,8 @@ def _quant_tables_ok(data: bytes, start: int, stop: int) -> bool:
 
 
 def _app_ok(marker: int, payload: bytes) -> bool:
-    """False for the APP payloads Pillow would fail on or treats specially (short JFIF, Adobe
-    and ICC headers, Photoshop blocks, an MPO index)."""
+    """For an APPn segment (``marker`` 0xE0-0xEF): False for the payloads Pillow would fail on
+    or treats specially (short JFIF, Adobe and ICC headers, Photoshop blocks, an MPO index)."""
     if marker == 0xE0 and payload.startswith(b"JFIF"):
         return len(payload) >= 7
     if marker == 0xEE and payload.startswith(b"Adobe"):
