@@ -6,8 +6,11 @@ The ``small-http`` and ``small-https`` cases crawl many small images (96-256 px 
 ``bench/site.py``) from one keep-alive loopback server, over plain HTTP and over HTTPS (a test
 CA made with openssl): the pairs job against img2dataset ``download()``, and the fetcher alone
 against a bare pooled aiohttp loop (``bench/fetch_loops.py``), same list, same run, peak memory
-beside each. The job runs without the model stages and dedup (``--job-params``), so that it
-does what img2dataset does: fetch, resize, write shards (plus cheap filters and language id).
+beside each; each loop crawls the list twice on one session (the first pass includes making the
+session, the second is warm), runs ``--loop-repeats`` times alternated, and the best of each is
+kept, by the wall clock and by CPU time per image. The job runs without the model stages and
+dedup (``--job-params``), so that it does what img2dataset does: fetch, resize, write shards
+(plus cheap filters and language id).
 
     python bench/crawl.py [--cases photos,small-http,small-https] [--images 2000]
                           [--small-images 1000] [--rss-urls 50000] [--workers 2]
@@ -160,6 +163,11 @@ def rate(run: dict) -> float:
     return run["ok"] / run["seconds"]
 
 
+def cpu_ms(run: dict) -> float:
+    """CPU milliseconds per image of a fetch loop's process (the least of its repeats)."""
+    return run.get("least_cpu_ms") or round(1000 * run["cpu_s"] / run["ok"], 3)
+
+
 def small_case(scheme: str, work: Path, args) -> tuple[dict, Callable[[], None]]:
     """Runs what needs no Ray now (img2dataset, both fetch loops); returns them and a function
     that runs the pairs job once Ray is up."""
@@ -179,8 +187,13 @@ def small_case(scheme: str, work: Path, args) -> tuple[dict, Callable[[], None]]
         for _ in range(args.loop_repeats):  # alternated; the best of each kept (a shared machine)
             for name, mode in (("fetch", "ours"), ("bare", "bare")):
                 run = run_loop(mode, urls, work, args, ca_file)
-                if name not in runs or rate(run) > rate(runs[name]):
-                    runs[name] = run
+                warm = {k.removeprefix("warm_"): v for k, v in run.items() if k.startswith("warm_")}
+                warm["peak_rss_mb"] = run["peak_rss_mb"]
+                for key, this in ((name, run), (f"{name}_warm", warm)):
+                    least = min(cpu_ms(this), runs[key]["least_cpu_ms"]) if key in runs else cpu_ms(this)
+                    if key not in runs or rate(this) > rate(runs[key]):
+                        runs[key] = this
+                    runs[key]["least_cpu_ms"] = least
     except BaseException:
         server.close()
         raise
@@ -206,8 +219,17 @@ def small_summary(scheme: str, runs: dict, args) -> dict:
         "fetch_images_per_s": round(rate(runs["fetch"]), 1),
         "bare_aiohttp_images_per_s": round(rate(runs["bare"]), 1),
         "fetch_vs_bare_aiohttp": round(rate(runs["fetch"]) / rate(runs["bare"]), 3),
-        "fetch_cpu_ms_per_image": round(1000 * runs["fetch"]["cpu_s"] / runs["fetch"]["ok"], 3),
-        "bare_cpu_ms_per_image": round(1000 * runs["bare"]["cpu_s"] / runs["bare"]["ok"], 3),
+        "fetch_cpu_ms_per_image": cpu_ms(runs["fetch"]),
+        "bare_cpu_ms_per_image": cpu_ms(runs["bare"]),
+        "fetch_vs_bare_aiohttp_cpu": round(cpu_ms(runs["bare"]) / cpu_ms(runs["fetch"]), 3),
+        # the second pass of each loop on its warm session: what a long-running worker pays
+        "warm_fetch_images_per_s": round(rate(runs["fetch_warm"]), 1),
+        "warm_bare_aiohttp_images_per_s": round(rate(runs["bare_warm"]), 1),
+        "warm_fetch_vs_bare_aiohttp": round(rate(runs["fetch_warm"]) / rate(runs["bare_warm"]), 3),
+        "warm_fetch_cpu_ms_per_image": cpu_ms(runs["fetch_warm"]),
+        "warm_bare_cpu_ms_per_image": cpu_ms(runs["bare_warm"]),
+        "warm_fetch_vs_bare_aiohttp_cpu": round(cpu_ms(runs["bare_warm"])
+                                                / cpu_ms(runs["fetch_warm"]), 3),
         "ok": {name: run["ok"] for name, run in runs.items()},
         "peak_rss_mb": {name: round(run["peak_rss_mb"]) for name, run in runs.items()},
     }

@@ -29,12 +29,13 @@ class RightsCheck:
         self.enabled = policy.check_tdmrep
         self.cache = TdmRepCache(fetch_file, policy.robots_token)
 
-    async def before_request(self, url: str, result: FetchResult) -> None:
-        """Check the host's ``tdmrep.json`` for ``url`` (one hop), before it is requested."""
+    async def before_request(self, origin: str, path: str, result: FetchResult) -> None:
+        """Check the ``tdmrep.json`` of ``origin`` (scheme://host:port) for ``path`` (path and
+        query) of one hop, before it is requested."""
         if not self.enabled:
             return
         verdict = TdmVerdict()
-        await self.cache.check(url, verdict)
+        await self.cache.check_at(origin, path, verdict)
         self._record(verdict, result)
 
     def on_headers(self, header: Callable[[str], str | None],

@@ -106,7 +106,10 @@ class TdmRepFile:
     def check(self, url: str, verdict: TdmVerdict) -> None:
         """Fold this file's answer for ``url`` into ``verdict``."""
         parts = urlsplit(url)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        self.check_path((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), verdict)
+
+    def check_path(self, path: str, verdict: TdmVerdict) -> None:
+        """:meth:`check` for ``path`` (path and query) of a URL already split."""
         rule = self.rule_for(path)
         if rule is None:
             verdict.note(f"tdmrep.json: no rule for {path} ({self.source})")

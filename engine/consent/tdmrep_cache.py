@@ -20,10 +20,16 @@ class TdmRepCache(RobotsCache):
 
     async def check(self, url: str, verdict: TdmVerdict) -> None:
         """Add this URL's ``tdmrep.json`` answer to ``verdict``."""
-        origin = _origin(url)
-        tdm = await self._robots(origin)  # the robots cache's per-origin load-once machinery
+        parts = urlsplit(url)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        await self.check_at(_origin(url), path, verdict)
+
+    async def check_at(self, origin: str, path: str, verdict: TdmVerdict) -> None:
+        """:meth:`check` for ``path`` (path and query) on ``origin``, a URL already split."""
+        # the robots cache's per-origin load-once machinery
+        tdm = self.loaded(origin) or await self._robots(origin)
         if tdm.rules:
-            tdm.check(url, verdict)
+            tdm.check_path(path, verdict)
         else:
             verdict.note(f"tdmrep.json: {tdm.source}")
 

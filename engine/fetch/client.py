@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from engine.consent.fetch_check import RightsCheck
 from engine.fetch.addresses import AddressPolicy
 from engine.fetch.checks import check_head, check_image
+from engine.fetch.deadlines import Deadlines
 from engine.fetch.decode import ACCEPT_ENCODING
 from engine.fetch.hostgate_client import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
@@ -26,6 +27,7 @@ from engine.fetch.transport import Transport, read_body
 from engine.fetch.urls import check_url, redirect_url
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_ROBOTS_HEADERS = {"Accept": "text/plain, */*;q=0.5"}  # over the session's image headers
 
 
 class FetchSession:
@@ -38,9 +40,13 @@ class FetchSession:
         self.policy = policy
         addresses = AddressPolicy.from_allowlist(policy.allow_hosts)
         self.resolver = Resolver(addresses, timeout_s=policy.connect_timeout_s)
+        accept = "image/*, */*;q=0.5" if policy.expect == "image" else "*/*"
+        headers = {"User-Agent": policy.user_agent, "Accept": accept,
+                   "Accept-Encoding": ACCEPT_ENCODING}
         self.transport = Transport(addresses, self.resolver, policy.per_host_concurrency,
                                    policy.connect_timeout_s, policy.ca_file,
-                                   policy.direct_despite_proxy_env)
+                                   policy.direct_despite_proxy_env, headers,
+                                   policy.max_idle_connections)
         per_host = policy.per_host_concurrency
         self.limiter = gate.connect(per_host) if gate else HostLimiter(per_host)
         # robots.txt and tdmrep.json: each fetched once per job through the gate (per session
@@ -48,6 +54,7 @@ class FetchSession:
         shared_fetch = self.limiter.share_robots(self._fetch_robots)
         self.robots = RobotsCache(shared_fetch, policy.robots_token)
         self.rights = RightsCheck(shared_fetch, policy)  # TDMRep, licence headers
+        self.deadlines = Deadlines()  # timeout_s of every fetch, one sweep for all
 
     async def close(self) -> None:
         """Close the pooled connections and hand back what this session holds of the job's gate."""
@@ -62,7 +69,7 @@ class FetchSession:
             result = FetchResult(url=url, attempts=attempt)
             retry_after = None
             try:
-                async with asyncio.timeout(policy.timeout_s):
+                with self.deadlines.limit(policy.timeout_s):
                     await self._follow(url, result, robots_mode=False)
             except FetchError as exc:
                 result.reason, result.detail = exc.reason, exc.detail
@@ -111,29 +118,24 @@ class FetchSession:
         await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(urls))))))
         return results  # type: ignore[return-value]
 
-    def _headers(self, robots_mode: bool) -> dict[str, str]:
-        accept = "text/plain, */*;q=0.5" if robots_mode else (
-            "image/*, */*;q=0.5" if self.policy.expect == "image" else "*/*"
-        )
-        return {"User-Agent": self.policy.user_agent, "Accept": accept,
-                "Accept-Encoding": ACCEPT_ENCODING}
-
     async def _follow(self, url: str, result: FetchResult, robots_mode: bool) -> None:
         policy = self.policy
         current = url
         seen = {url}
         for _hop in range(policy.max_redirects + 1):
             checked = check_url(current)
-            target = await self.resolver.target(checked.host, checked.port)
+            target = (self.resolver.cached(checked.host, checked.port)
+                      or await self.resolver.target(checked.host, checked.port))
             if policy.respect_robots and not robots_mode:
-                allowed, evidence, failure = await self.robots.verdict(current)
+                allowed, evidence, failure = await self.robots.verdict_at(checked.origin,
+                                                                          checked.path)
                 result.robots = evidence
                 if not allowed:
                     # An unreachable robots.txt disallows everything (RFC 9309); the reason
                     # recorded is what made it unreachable, which says more than robots_txt.
                     raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
             if not robots_mode:
-                await self.rights.before_request(current, result)
+                await self.rights.before_request(checked.origin, checked.path, result)
             result.final_url = current
             location = await self._exchange(checked.scheme, target, checked.target, result,
                                             robots_mode)
@@ -154,7 +156,8 @@ class FetchSession:
         body in ``result.content``."""
         policy = self.policy
         async with self.limiter.slot(target.host), \
-                self.transport.get(scheme, target, path, self._headers(robots_mode)) as response:
+                self.transport.get(scheme, target, path,
+                                   _ROBOTS_HEADERS if robots_mode else None) as response:
             result.status = status = response.status
             if status in REDIRECTS:
                 location = response.headers.get("Location")

@@ -24,6 +24,8 @@ class FetchPolicy:
     Proxies are never used (the address policy cannot be enforced behind one): when the
     environment sets ``HTTP(S)_PROXY``/``ALL_PROXY`` the fetcher refuses to start unless
     ``direct_despite_proxy_env`` says to crawl directly anyway.
+    Connections are pooled and kept alive: at most ``per_host_concurrency`` per host, and at
+    most ``max_idle_connections`` idle in all (the least recently used host's are closed first).
     """
 
     allow_hosts: tuple[str, ...] = ()
@@ -41,6 +43,7 @@ class FetchPolicy:
     respect_x_robots: bool = True
     x_robots_block: tuple[str, ...] = OPT_OUT
     per_host_concurrency: int = 16
+    max_idle_connections: int = 256  # kept-alive connections idle at once, all hosts together
     retries: int = 2
     backoff_s: float = 0.5
     max_retry_after_s: float = 30.0

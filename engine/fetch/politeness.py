@@ -97,8 +97,8 @@ class _Slot:
 
     async def __aenter__(self) -> None:
         await self.sem.acquire()
-        wait = self.limiter._paused_until.get(self.host, 0.0) - time.monotonic()
-        if wait > 0:
+        until = self.limiter._paused_until.get(self.host)
+        if until is not None and (wait := until - time.monotonic()) > 0:
             await asyncio.sleep(wait)
 
     async def __aexit__(self, *exc) -> None:

@@ -102,13 +102,26 @@ class RobotsCache:
         """(allowed, evidence, failure) for ``url``: evidence says which robots.txt answer
         decided; failure is the reason robots.txt could not be fetched, if it could not."""
         parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-        robots = await self._robots(origin)
-        path = parts.path or "/"
-        if parts.query:
-            path += "?" + parts.query
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        return await self.verdict_at(f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}", path)
+
+    async def verdict_at(self, origin: str, path: str) -> tuple[bool, str, str | None]:
+        """:meth:`verdict` for ``path`` (path and query) on ``origin`` (scheme://host:port), for
+        a caller that has split the URL already."""
+        robots = self.loaded(origin) or await self._robots(origin)
         ok = robots.allowed(self.token, path)
         return ok, f"{'allowed' if ok else 'disallowed'} ({robots.source})", robots.failure
+
+    def loaded(self, origin: str):
+        """The file of ``origin`` when it is loaded, fresh and was fetched without failure, else
+        None (then await :meth:`_robots`); synchronous, for the fetcher's hot path."""
+        entry = self._entries.get(origin)
+        if entry is None or not entry[1].done() or entry[0] < time.monotonic():
+            return None
+        task = entry[1]
+        if task.cancelled() or task.exception() is not None or task.result().failure:
+            return None
+        return task.result()
 
     async def _robots(self, origin: str) -> Robots:
         entry = self._entries.get(origin)
@@ -116,7 +129,9 @@ class RobotsCache:
             # A task of its own: a caller that times out must not cancel the shared load.
             task = asyncio.ensure_future(self._load(origin))
             entry = self._entries[origin] = (time.monotonic() + self.ttl_s, task)
-        robots = await asyncio.shield(entry[1])
+        task = entry[1]
+        # a loaded file is read straight from its task; a load in progress is awaited shielded
+        robots = task.result() if task.done() else await asyncio.shield(task)
         if robots.failure and self._entries.get(origin) is entry:
             self._entries[origin] = (min(entry[0], time.monotonic() + self.failure_ttl_s),
                                      entry[1])

@@ -20,8 +20,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
 import aiohttp
@@ -30,13 +28,14 @@ from aiohttp.abc import AbstractResolver
 
 from engine.fetch.addresses import AddressPolicy, parse_ip
 from engine.fetch.decode import Decoder
+from engine.fetch.pool import CappedConnector
 from engine.fetch.resolve import FetchError, Resolver, Target, tls_context
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 MAX_HEAD_FIELD = 64 * 1024  # longest status line or header field accepted
-# An idle pooled connection is closed after this long. aiohttp bounds connections in use (per
-# host here), not idle ones: open sockets are at most the requests in flight plus the hosts
-# finished within the last KEEPALIVE_S seconds times per_host_concurrency.
+# An idle pooled connection is closed after this long, or sooner when the pool holds more than
+# its cap of idle connections (engine.fetch.pool): open sockets are at most the requests in
+# flight plus that cap.
 KEEPALIVE_S = 10.0
 
 # (host, port) of the request being made in this task: the socket factory judges addresses
@@ -77,7 +76,10 @@ class Transport:
 
     def __init__(self, addresses: AddressPolicy, resolver: Resolver, per_host: int,
                  connect_timeout_s: float, ca_file: str | None = None,
-                 direct_despite_proxy_env: bool = False):
+                 direct_despite_proxy_env: bool = False, headers: dict[str, str] | None = None,
+                 max_idle: int = 256):
+        """``headers`` go with every request (``get`` may override some); give a User-Agent,
+        or aiohttp sends its own. At most ``max_idle`` connections are kept idle in all."""
         proxy = proxy_in_environment()
         if proxy and not direct_despite_proxy_env:
             raise RuntimeError(
@@ -89,7 +91,9 @@ class Transport:
         self.resolver = resolver
         self.per_host = max(1, per_host)
         self.connect_timeout_s = connect_timeout_s
-        self.tls = tls_context(ca_file)
+        self.max_idle = max_idle
+        self.ca_file = ca_file  # the TLS context is made on the first https request
+        self.headers = dict(headers or {})
         self._session: aiohttp.ClientSession | None = None
 
     def _open_socket(self, addr_info) -> socket.socket:
@@ -103,35 +107,38 @@ class Transport:
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None:  # made on first use, inside the running event loop
-            connector = aiohttp.TCPConnector(
+            connector = CappedConnector(
                 limit=0, limit_per_host=self.per_host, keepalive_timeout=KEEPALIVE_S,
+                max_idle=self.max_idle,
                 resolver=_CheckedResolver(self.resolver),
-                use_dns_cache=False, socket_factory=self._open_socket, ssl=self.tls)
+                use_dns_cache=False, socket_factory=self._open_socket)
+            # Headers are the session's defaults, so that aiohttp copies them instead of merging
+            # per request (its cheap path; so is giving no skip_auto_headers).
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, trust_env=False,
-                cookie_jar=aiohttp.DummyCookieJar(), skip_auto_headers=("User-Agent",),
+                cookie_jar=aiohttp.DummyCookieJar(), headers=self.headers,
                 timeout=aiohttp.ClientTimeout(total=None, sock_connect=self.connect_timeout_s),
                 max_line_size=MAX_HEAD_FIELD, max_field_size=MAX_HEAD_FIELD)
         return self._session
 
-    @asynccontextmanager
-    async def get(self, scheme: str, target: Target, path: str,
-                  headers: dict[str, str]) -> AsyncIterator[aiohttp.ClientResponse]:
-        """GET ``path`` (already encoded) from the checked ``target``; aiohttp's errors come
-        out as :class:`FetchError`. An answer left unread or failed is not pooled."""
-        _DIALLING.set((target.host, target.port))
+    def get(self, scheme: str, target: Target, path: str,
+            headers: dict[str, str] | None = None) -> _Get:
+        """``async with transport.get(...) as response``: GET ``path`` (already encoded) from
+        the checked ``target``; aiohttp's errors, in the request or inside the block, come out
+        as :class:`FetchError`. An answer left unread or failed is not pooled."""
         host = f"[{target.host}]" if ":" in target.host else target.host
         default = 443 if scheme == "https" else 80
         netloc = host if target.port == default else f"{host}:{target.port}"
-        url = yarl.URL(f"{scheme}://{netloc}{path}", encoded=True)
-        with _mapped_errors(target):
-            response = await self._client().get(url, headers=headers, allow_redirects=False)
-            try:
-                yield response
-            except BaseException:
-                response.close()
-                raise
-            response.release()
+        # https gets our verifying context (system CAs plus ca_file, TLS 1.2+); aiohttp's
+        # connector default (ssl=True, verifying too) is never relied on for https
+        tls = tls_context(self.ca_file) if scheme == "https" else True
+        return _Get(self._client(), target, yarl.URL(f"{scheme}://{netloc}{path}", encoded=True),
+                    headers, tls)
+
+    @property
+    def idle_connections(self) -> int:
+        """Connections open and idle in the pool now."""
+        return self._session.connector.idle_connections if self._session is not None else 0
 
     async def close(self) -> None:
         if self._session is not None:
@@ -158,22 +165,42 @@ async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str) -
     return b"".join(parts)
 
 
-class _mapped_errors:  # noqa: N801 - used as a context manager
-    """Turns aiohttp's exceptions into FetchError reasons."""
+class _Get:
+    """One request as an async context manager (a class, not a generator: this runs for every
+    image); aiohttp's exceptions become FetchError reasons."""
 
-    def __init__(self, target: Target):
-        self.where = f"{target.host}:{target.port}"
+    __slots__ = ("session", "target", "url", "headers", "tls", "response")
 
-    def __enter__(self) -> None:
-        return None
+    def __init__(self, session: aiohttp.ClientSession, target: Target, url: yarl.URL,
+                 headers: dict[str, str] | None, tls):
+        self.session, self.target, self.url, self.headers = session, target, url, headers
+        self.tls = tls
+        self.response: aiohttp.ClientResponse | None = None
 
-    def __exit__(self, kind, exc, _tb) -> bool:
-        if exc is None or isinstance(exc, FetchError) or not isinstance(exc, Exception):
+    async def __aenter__(self) -> aiohttp.ClientResponse:
+        _DIALLING.set((self.target.host, self.target.port))
+        try:
+            self.response = await self.session.get(self.url, headers=self.headers,
+                                                   allow_redirects=False, ssl=self.tls)
+        except Exception as exc:
+            self._raise_mapped(exc)
+            raise
+        return self.response
+
+    async def __aexit__(self, kind, exc, _tb) -> bool:
+        if exc is None:
+            self.response.release()
             return False
-        mapped = _reason(exc, self.where)
-        if mapped is None:
-            return False
-        raise mapped from None
+        self.response.close()
+        if isinstance(exc, Exception):
+            self._raise_mapped(exc)
+        return False
+
+    def _raise_mapped(self, exc: Exception) -> None:
+        if not isinstance(exc, FetchError):
+            mapped = _reason(exc, f"{self.target.host}:{self.target.port}")
+            if mapped is not None:
+                raise mapped from None
 
 
 def _reason(exc: Exception, where: str) -> FetchError | None:

@@ -6,6 +6,7 @@ browsers do, not with Python's IDNA 2003 codec (which maps ``faß.de`` to ``fass
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -15,17 +16,23 @@ from engine.fetch.resolve import FetchError
 
 MAX_URL_CHARS = 8192
 _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
+# True when quote(text, safe=_SAFE_PATH) could change text (the query's "?" included, which
+# the query keeps too): a regex test is cheaper than quote() on the common all-safe path.
+_NEEDS_QUOTE = re.compile(r"[^A-Za-z0-9/%:@!$&'()*+,;=\-._~?]").search
 
 
 @dataclass(frozen=True)
 class CheckedUrl:
     """The parts of a URL that passed :func:`check_url`; ``target`` is the encoded request
-    target (path and query)."""
+    target (path and query); ``origin`` (scheme://netloc) and ``path`` (path and query, as
+    written) are what robots.txt and tdmrep.json are looked up and matched with."""
 
     scheme: str
     host: str
     port: int
     target: str
+    origin: str
+    path: str
 
 
 def ascii_host(host: str) -> str:
@@ -49,17 +56,21 @@ def check_url(url: str) -> CheckedUrl:
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https"):
             raise FetchError("bad_scheme", f"scheme {scheme or '(none)'!r} is not http or https")
-        if parts.username is not None or parts.password is not None:
+        if "@" in parts.netloc:  # what makes urlsplit's username or password not None
             raise FetchError("credentials_in_url", "URLs with user:password@ are refused")
         host = ascii_host(parts.hostname or "")
         if not host:
             raise FetchError("bad_url", "no host")
-        target = quote(parts.path or "/", safe=_SAFE_PATH)
+        path = parts.path or "/"
+        target = quote(path, safe=_SAFE_PATH) if _NEEDS_QUOTE(path) else path
         if parts.query:
-            target += "?" + quote(parts.query, safe=_SAFE_PATH + "?")
+            path += "?" + parts.query
+            query = parts.query
+            target += "?" + (quote(query, safe=_SAFE_PATH + "?") if _NEEDS_QUOTE(query) else query)
     except ValueError as exc:  # UnicodeError (a lone surrogate) included
         raise FetchError("bad_url", f"{type(exc).__name__}: {exc}"[:300]) from None
-    return CheckedUrl(scheme, host, port or (443 if scheme == "https" else 80), target)
+    return CheckedUrl(scheme, host, port or (443 if scheme == "https" else 80), target,
+                      f"{parts.scheme}://{parts.netloc}", path)
 
 
 def redirect_url(current: str, location: str) -> str:

@@ -5,11 +5,13 @@ bodies, fallback across a host's addresses, and the address policy enforced when
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import socket
 import zlib
 
 import brotli
+import psutil
 import pytest
 import zstandard
 from fetch_servers import Server, make_jpeg
@@ -133,6 +135,43 @@ def test_connections_are_reused_and_bounded_per_host(site):
     assert all(r.reason is None and r.content == JPEG for r in results)
     # robots.txt and 40 images over at most 3 connections at once; reused, not one per request
     assert 1 <= len(handler.peers) <= 3, handler.peers
+
+
+def _open_to(ports: set[int]) -> int:
+    """This process's established TCP connections to loopback ``ports`` (as the OS sees them)."""
+    return sum(1 for c in psutil.Process().net_connections(kind="tcp")
+               if c.raddr and c.raddr.port in ports and c.status == psutil.CONN_ESTABLISHED)
+
+
+def test_idle_connections_are_capped_across_hosts():
+    handlers = [KeepAliveSite() for _ in range(5)]
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(Server("127.0.0.1", h)) for h in handlers]
+        ports = {s.port for s in servers}
+
+        async def crawl():
+            session = FetchSession(policy(per_host_concurrency=3, max_idle_connections=4))
+            try:
+                for server in servers:  # one host after another, 3 at a time on each
+                    urls = [server.url(f"/ok.jpg?{i}") for i in range(9)]
+                    results = await session.fetch_many(urls, concurrency=3)
+                    assert all(r.reason is None for r in results)
+                    assert session.transport.idle_connections <= 4
+                    await asyncio.sleep(0.05)  # a closed transport lets go of its socket next turn
+                    assert _open_to(ports) <= 4  # closed, not just forgotten
+                idle, open_now = session.transport.idle_connections, _open_to(ports)
+                # the last host's connections are the ones kept, and they are reused
+                peers = set(handlers[-1].peers)
+                more = await session.fetch_many([servers[-1].url("/ok.jpg?again")] * 3, 3)
+                assert all(r.reason is None for r in more)
+                return idle, open_now, peers, set(handlers[-1].peers)
+            finally:
+                await session.close()
+
+        idle, open_now, before, after = asyncio.run(crawl())
+    assert 1 <= idle <= 4 and open_now == idle
+    assert after == before  # no new connection for the host used last
+    assert all(h.peers for h in handlers)
 
 
 @pytest.mark.parametrize("name", ["gzip2", "deflate-zlib", "deflate-raw", "br", "zstd", "gzip-br"])
