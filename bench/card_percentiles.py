@@ -9,7 +9,8 @@ For each size, units of ``--unit-size`` records with three score columns (a CLIP
 Parquet sidecars and their rejects as rejects files, and the unit stats merged with
 ``merge_stats`` (timed: the driver's merge) into ``stats.json``. Then ``kept_percentiles`` (ours,
 what the card calls) against ``score_percentiles`` (the baseline: the card's path before
-sketches). Both read the rejects for thresholds; only the baseline reads the sidecars.
+sketches), which reads every sidecar's score columns and the rejects for thresholds; ours reads
+``stats.json`` only.
 """
 
 from __future__ import annotations
@@ -110,6 +111,8 @@ def main() -> None:
             ours, (sketched, is_sketch) = cpu(lambda out=out: kept_percentiles(OutputFolder(out)))
             base, exact = cpu(lambda out=out: score_percentiles(out)["percentiles"])
             assert is_sketch and set(sketched) == {"clip_score", "nsfw_score", "toxicity"}
+            assert all(sketched[c]["threshold"] == exact[c]["threshold"]
+                       and sketched[c]["direction"] == exact[c]["direction"] for c in sketched)
             worst = max(abs(sketched[c]["kept"][f"p{p}"] - exact[c]["kept"][f"p{p}"])
                         for c in sketched for p in (5, 50, 95))
             emit(bench="card_percentiles", records=records, ours_cpu_s=round(ours, 3),

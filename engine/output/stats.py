@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from engine.output.folder import OutputFolder
-from engine.output.scores import PERCENTILES, percentiles, score_columns
+from engine.output.scores import PERCENTILES, column_from_stats, percentiles, score_columns
 from engine.quantiles import sketch_percentiles
 
 
@@ -81,24 +80,25 @@ def kept_percentiles(folder: OutputFolder) -> tuple[dict, bool]:
     the kept records, and whether it came from the run's sketches.
 
     The card's path at any size: the kept values' percentiles come from the KLL sketches the
-    run merged into ``stats.json`` (O(units) on the driver; exact while a column holds <= 200
-    values, else within ~1.3% in rank), never from the sidecars. Thresholds still come from
-    the rejects, as :func:`score_percentiles`'s do. A folder written before sketches existed
-    falls back to :func:`score_percentiles` (exact, reads every sidecar).
+    run merged into ``stats.json`` at finalize (O(units) merges; here O(columns), whatever the
+    run's size; exact while a column holds <= 200 values, else within ~1.3% in rank), never
+    from the sidecars; thresholds and directions from the per-unit reject counts merged in the
+    same file (:func:`column_from_stats`), never from the rejects. A folder written
+    before sketches existed falls back to :func:`score_percentiles` (exact; reads every sidecar
+    and the rejects).
     """
     stages = folder.stage_stats()
-    sketches = {col: (stage, enc) for stage, s in stages.items()
-                for col, enc in (s.get("sketches") or {}).items()}
     if not any("sketches" in s for s in stages.values()):
         exact = score_percentiles(folder.path)["percentiles"]
         return {col: {k: e[k] for k in ("stage", "threshold", "direction", "kept")}
                 for col, e in exact.items()}, False
+    configs = {s.get("name"): s for s in folder.manifest.get("job", {}).get("stages", [])}
     out = {}
-    for col in score_columns(folder, metadata=pa.table({})):
-        if col.name in sketches:
-            out[col.name] = {"stage": col.stage, "threshold": col.threshold,
-                             "direction": col.direction,
-                             "kept": sketch_percentiles(sketches[col.name][1], PERCENTILES)}
+    for stage in folder.stage_order():
+        for name, encoded in (stages.get(stage, {}).get("sketches") or {}).items():
+            col = column_from_stats(name, stage, stages[stage], configs.get(stage))
+            out[name] = {"stage": stage, "threshold": col.threshold, "direction": col.direction,
+                         "kept": sketch_percentiles(encoded, PERCENTILES)}
     return out, True
 
 

@@ -60,6 +60,7 @@ def unit_stats(
                 for column in score_ranges.get(name, {})
                 if column in table.column_names
             },
+            "reject_thresholds": _reject_thresholds(table, name) if score_ranges.get(name) else {},
         }
         alive -= rejected
     return out
@@ -70,6 +71,23 @@ def _node_counts(table: pa.Table, stage: str) -> dict[str, int]:
     if column not in table.column_names:
         return {}
     return dict(Counter(n for n in table.column(column).to_pylist() if n is not None))
+
+
+def _reject_thresholds(table: pa.Table, stage: str) -> dict[str, Any]:
+    """How often each threshold was the one a record of ``stage`` failed, and how many of those
+    records scored below it (the card's threshold and direction without reading the rejects)."""
+    if C.REJECT_SCORE not in table.column_names or C.REJECT_THRESHOLD not in table.column_names:
+        return {"counts": {}, "scored": 0, "below": 0}
+    mine = table.filter(pc.fill_null(pc.equal(table.column(C.REJECT_STAGE), stage), False))
+    score, threshold = _values(mine, C.REJECT_SCORE), _values(mine, C.REJECT_THRESHOLD)
+    both = np.isfinite(score) & np.isfinite(threshold)
+    seen = Counter(threshold[both].tolist())  # first-seen order, as the rejects table's
+    return {"counts": {repr(float(v)): n for v, n in seen.items()},
+            "scored": int(both.sum()), "below": int((score[both] < threshold[both]).sum())}
+
+
+def _values(table: pa.Table, column: str) -> np.ndarray:
+    return pc.cast(table.column(column), pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _floats(table: pa.Table, column: str) -> np.ndarray:
@@ -112,6 +130,14 @@ def merge_stats(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]
             th["counts"] = [a + b for a, b in zip(th["counts"], h["counts"], strict=True)]
             for k in ("below", "above", "n", "sum"):
                 th[k] += h[k]
+        votes = t.setdefault("reject_thresholds", {})
+        for key, v in s.get("reject_thresholds", {}).items():
+            if key == "counts":
+                counts = votes.setdefault("counts", {})
+                for thr, n in v.items():
+                    counts[thr] = counts.get(thr, 0) + n
+            else:
+                votes[key] = votes.get(key, 0) + v
         sketches = t.setdefault("sketches", {})
         for column, sketch in s.get("sketches", {}).items():
             sketches[column] = merge_sketches(sketches[column], sketch) if column in sketches else sketch

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from engine import columns as C
-from engine.output.scores import PERCENTILES, percentiles
+from engine.output.scores import PERCENTILES, column_from_stats, percentiles
 from engine.quantiles import K, sketch_percentiles
 from engine.runner.stats import merge_stats, unit_stats
 
@@ -20,6 +20,8 @@ def unit_table(scores: np.ndarray, threshold: float) -> pa.Table:
     return pa.table({
         C.REJECT_STAGE: pa.array(["clip" if r else None for r in rejected], pa.string()),
         C.REJECT_REASON: pa.array(["low_clip" if r else None for r in rejected], pa.string()),
+        C.REJECT_SCORE: pa.array([s if r else None for s, r in zip(scores, rejected, strict=True)], pa.float64()),
+        C.REJECT_THRESHOLD: pa.array([threshold if r else None for r in rejected], pa.float64()),
         "clip_score": pa.array(scores, pa.float64()),
     })
 
@@ -65,3 +67,15 @@ def test_an_empty_or_all_rejected_unit_merges_as_nothing():
     empty = sketch_percentiles(run_stats([np.array([0.1])], 0.5)["clip"]["sketches"]["clip_score"],
                                PERCENTILES)
     assert empty["n"] == 0 and empty["p50"] is None
+
+
+def test_the_threshold_and_direction_come_from_the_merged_reject_counts():
+    rng = np.random.default_rng(3)
+    stats = run_stats([rng.normal(0.3, 0.05, 500) for _ in range(4)], threshold=0.28)
+    votes = stats["clip"]["reject_thresholds"]
+    assert votes["scored"] == votes["below"] == stats["clip"]["rejected"] > 0
+    col = column_from_stats("clip_score", "clip", stats["clip"], None)
+    assert (col.threshold, col.direction) == (0.28, ">=")
+    nothing_rejected = run_stats([np.array([0.5, 0.6])], threshold=0.28)["clip"]
+    col = column_from_stats("clip_score", "clip", nothing_rejected, {"min_score": 0.3})
+    assert (col.threshold, col.direction) == (0.3, ">=")
