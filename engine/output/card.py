@@ -156,7 +156,8 @@ def _layout(folder: OutputFolder, docs: bool) -> str:
         "- `rejects/*.parquet`: every rejected record with `stage`, `reason`, `score`, "
         "`threshold`.",
         "- `manifest.json`: the resolved job, models, counts and every file's sha256 "
-        "(`loomery verify` checks them); `stats.json`: per-stage counts, times, histograms.",
+        "(`loomery verify` checks them); `stats.json`: per-stage counts, times, histograms, "
+        "quantile sketches.",
         ""])
 
 
