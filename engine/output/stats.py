@@ -83,12 +83,13 @@ def kept_percentiles(folder: OutputFolder) -> tuple[dict, bool]:
     run merged into ``stats.json`` at finalize (O(units) merges; here O(columns), whatever the
     run's size; exact while a column holds <= 200 values, else within ~1.3% in rank), never
     from the sidecars; thresholds and directions from the per-unit reject counts merged in the
-    same file (:func:`column_from_stats`), never from the rejects. A folder written
-    before sketches existed falls back to :func:`score_percentiles` (exact; reads every sidecar
-    and the rejects).
+    same file (:func:`column_from_stats`), never from the rejects. A folder written before
+    sketches existed, or resumed from units that predate them, falls back to
+    :func:`score_percentiles` (exact; reads every sidecar and the rejects).
     """
     stages = folder.stage_stats()
-    if not any("sketches" in s for s in stages.values()):
+    if not any("sketches" in s for s in stages.values()) or any(
+            s.get("sketches_partial") for s in stages.values()):
         exact = score_percentiles(folder.path)["percentiles"]
         return {col: {k: e[k] for k in ("stage", "threshold", "direction", "kept")}
                 for col, e in exact.items()}, False

@@ -139,6 +139,8 @@ def merge_stats(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]
             else:
                 votes[key] = votes.get(key, 0) + v
         sketches = t.setdefault("sketches", {})
+        if s["histograms"] and "sketches" not in s:  # a unit finished by an older loomery
+            t["sketches_partial"] = True
         for column, sketch in s.get("sketches", {}).items():
             sketches[column] = merge_sketches(sketches[column], sketch) if column in sketches else sketch
     return total

@@ -79,3 +79,10 @@ def test_the_threshold_and_direction_come_from_the_merged_reject_counts():
     nothing_rejected = run_stats([np.array([0.5, 0.6])], threshold=0.28)["clip"]
     col = column_from_stats("clip_score", "clip", nothing_rejected, {"min_score": 0.3})
     assert (col.threshold, col.direction) == (0.3, ">=")
+
+
+def test_a_unit_without_sketches_marks_the_merge_partial():
+    older = unit_stats(unit_table(np.array([0.3, 0.4]), 0.28), ORDER, RANGES)
+    del older["clip"]["sketches"]  # a done file written before sketches existed (resume)
+    total = merge_stats(run_stats([np.array([0.5])], 0.28), older)
+    assert total["clip"]["sketches_partial"] and "sketches_partial" not in total["read"]
