@@ -14,7 +14,8 @@ from engine.output.card_examples import loading_section
 from engine.output.card_hf import hf_yaml
 from engine.output.folder import OutputFolder
 from engine.output.rights import rights_markdown
-from engine.output.stats import pass_rates, score_percentiles
+from engine.output.stats import kept_percentiles, pass_rates
+from engine.quantiles import K
 
 _SIZES = ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
           (1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"))
@@ -54,7 +55,7 @@ def render_card(out_dir: str | Path) -> str:
         _models(m.get("models", [])),
         _filters(folder),
         rights_markdown(out_dir),
-        _scores(out_dir),
+        _scores(folder),
         _layout(folder, docs),
         loading_section(folder, docs),
     ]
@@ -117,8 +118,8 @@ def _filters(folder: OutputFolder) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scores(out_dir) -> str:
-    result = score_percentiles(out_dir)["percentiles"]
+def _scores(folder: OutputFolder) -> str:
+    result, sketched = kept_percentiles(folder)
     if not result:
         return ""
     lines = ["## Scores of kept samples", "", "| column | stage | threshold | n | p5 | p50 | p95 |",
@@ -128,6 +129,9 @@ def _scores(out_dir) -> str:
         thr = "" if e["threshold"] is None else f"{e['direction']} {e['threshold']:g}"
         cells = ["" if k[p] is None else f"{k[p]:.4g}" for p in ("p5", "p50", "p95")]
         lines.append(f"| {col} | {e['stage'] or ''} | {thr} | {k['n']:,} | {' | '.join(cells)} |")
+    if sketched:
+        lines += ["", f"Percentiles from mergeable KLL sketches (k={K}) of each unit's kept scores: "
+                  f"exact for a column of at most {K} values, else within about 1.3% in rank."]
     return "\n".join(lines) + "\n"
 
 
@@ -152,7 +156,8 @@ def _layout(folder: OutputFolder, docs: bool) -> str:
         "- `rejects/*.parquet`: every rejected record with `stage`, `reason`, `score`, "
         "`threshold`.",
         "- `manifest.json`: the resolved job, models, counts and every file's sha256 "
-        "(`loomery verify` checks them); `stats.json`: per-stage counts, times, histograms.",
+        "(`loomery verify` checks them); `stats.json`: per-stage counts, times, histograms, "
+        "quantile sketches.",
         ""])
 
 

@@ -142,6 +142,22 @@ def score_columns(folder: OutputFolder, metadata: pa.Table | None = None) -> lis
     return list(cols.values())
 
 
+def column_from_stats(name: str, stage: str, stage_stats: dict, config: dict | None) -> ScoreColumn:
+    """A score column's stage, threshold and direction from the run's merged ``stats.json``
+    alone (O(1) per column, no rejects read): the rules of :func:`score_columns`, fed by the
+    per-unit ``reject_thresholds`` counts (most frequent failed threshold; kept above it when
+    most of the records it rejected scored below), else the stage's settings."""
+    col = ScoreColumn(name, stage=stage, histogram=(stage_stats.get("histograms") or {}).get(name))
+    col.keep_above = not any(w in name.lower() for w in _HIGH_IS_BAD)
+    votes = stage_stats.get("reject_thresholds") or {}
+    if votes.get("scored"):
+        col.threshold = float(max(votes["counts"].items(), key=lambda kv: kv[1])[0])
+        col.keep_above = votes["below"] / votes["scored"] >= 0.5
+    if col.threshold is None and config:
+        _apply_config(col, config)
+    return col
+
+
 def _apply_outcome(col: ScoreColumn, stage: dict) -> None:
     """When every record the stage rejected failed this threshold, its counts are the answer."""
     n_in, rejected = int(stage.get("in") or 0), int(stage.get("rejected") or 0)

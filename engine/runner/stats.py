@@ -1,5 +1,6 @@
-"""Run-time accounting: per-stage counts, times and score histograms, computed per unit while
-a run goes and merged across units into ``stats.json`` by finalize.
+"""Run-time accounting: per-stage counts, times, score histograms and quantile sketches of the
+kept records' scores, computed per unit while a run goes and merged across units into
+``stats.json`` by finalize (O(units) merges; no record is read again on the driver).
 
 Reading a finished folder's stats back (tables, pass rates, percentiles) is
 ``engine/output/stats.py``'s concern, not this module's.
@@ -15,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engine import columns as C
+from engine.quantiles import merge_sketches, sketch_of
 
 BINS = 20
 
@@ -23,7 +25,8 @@ def unit_stats(
     table: pa.Table, stage_order: list[str], score_ranges: dict[str, dict[str, tuple[float, float]]]
 ) -> dict[str, dict[str, Any]]:
     """Stats of one finished unit: for each stage in chain order, records in, kept, rejected by
-    reason, seconds, and histograms of its score columns."""
+    reason, seconds, histograms of its score columns (every record that stage scored) and KLL
+    sketches of the same columns over the records the unit keeps (the card's percentiles)."""
     stages = table.column(C.REJECT_STAGE).to_pylist()
     reasons = table.column(C.REJECT_REASON).to_pylist()
     by_stage: dict[str, Counter] = {}
@@ -34,6 +37,7 @@ def unit_stats(
     if unknown:
         raise ValueError(f"rows rejected by stages outside the chain: {sorted(unknown)}")
     alive = table.num_rows
+    kept = table.filter(pc.is_null(table.column(C.REJECT_STAGE)))
     out: dict[str, dict[str, Any]] = {}
     for name in stage_order:
         rejected = sum(by_stage.get(name, Counter()).values())
@@ -51,6 +55,12 @@ def unit_stats(
                 for column, (lo, hi) in score_ranges.get(name, {}).items()
                 if column in table.column_names
             },
+            "sketches": {
+                column: sketch_of(_floats(kept, column))
+                for column in score_ranges.get(name, {})
+                if column in table.column_names
+            },
+            "reject_thresholds": _reject_thresholds(table, name) if score_ranges.get(name) else {},
         }
         alive -= rejected
     return out
@@ -63,10 +73,31 @@ def _node_counts(table: pa.Table, stage: str) -> dict[str, int]:
     return dict(Counter(n for n in table.column(column).to_pylist() if n is not None))
 
 
+def _reject_thresholds(table: pa.Table, stage: str) -> dict[str, Any]:
+    """How often each threshold was the one a record of ``stage`` failed, and how many of those
+    records scored below it (the card's threshold and direction without reading the rejects)."""
+    if C.REJECT_SCORE not in table.column_names or C.REJECT_THRESHOLD not in table.column_names:
+        return {"counts": {}, "scored": 0, "below": 0}
+    mine = table.filter(pc.fill_null(pc.equal(table.column(C.REJECT_STAGE), stage), False))
+    score, threshold = _values(mine, C.REJECT_SCORE), _values(mine, C.REJECT_THRESHOLD)
+    both = np.isfinite(score) & np.isfinite(threshold)
+    seen = Counter(threshold[both].tolist())  # first-seen order, as the rejects table's
+    return {"counts": {repr(float(v)): n for v, n in seen.items()},
+            "scored": int(both.sum()), "below": int((score[both] < threshold[both]).sum())}
+
+
+def _values(table: pa.Table, column: str) -> np.ndarray:
+    return pc.cast(table.column(column), pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _floats(table: pa.Table, column: str) -> np.ndarray:
+    values = pc.drop_null(table.column(column)).to_numpy(zero_copy_only=False).astype(np.float64)
+    return values[np.isfinite(values)]
+
+
 def histogram(table: pa.Table, column: str, lo: float, hi: float) -> dict[str, Any]:
     """A fixed-edge histogram of the non-null values of ``column`` (mergeable across units)."""
-    values = pc.drop_null(table.column(column)).to_numpy(zero_copy_only=False).astype(np.float64)
-    values = values[np.isfinite(values)]
+    values = _floats(table, column)
     edges = np.linspace(lo, hi, BINS + 1)
     counts, _ = np.histogram(np.clip(values, lo, hi), bins=edges)
     return {
@@ -99,4 +130,17 @@ def merge_stats(total: dict[str, dict[str, Any]], part: dict[str, dict[str, Any]
             th["counts"] = [a + b for a, b in zip(th["counts"], h["counts"], strict=True)]
             for k in ("below", "above", "n", "sum"):
                 th[k] += h[k]
+        votes = t.setdefault("reject_thresholds", {})
+        for key, v in s.get("reject_thresholds", {}).items():
+            if key == "counts":
+                counts = votes.setdefault("counts", {})
+                for thr, n in v.items():
+                    counts[thr] = counts.get(thr, 0) + n
+            else:
+                votes[key] = votes.get(key, 0) + v
+        sketches = t.setdefault("sketches", {})
+        if s["histograms"] and "sketches" not in s:  # a unit finished by an older loomery
+            t["sketches_partial"] = True
+        for column, sketch in s.get("sketches", {}).items():
+            sketches[column] = merge_sketches(sketches[column], sketch) if column in sketches else sketch
     return total

@@ -1,4 +1,10 @@
-"""``loomery stats DIR [--json]``"""
+"""``loomery stats DIR [--json]``
+
+Its score percentiles stay exact (``score_percentiles`` reads every sidecar's score columns and
+the rejects), unlike the card's, which come from the run's merged KLL sketches: this command runs
+only when someone asks, and it also gives ``with_rejects`` percentiles and score columns no stage
+declared, which the sketches do not hold. On a very large output expect it to take O(records).
+"""
 
 from __future__ import annotations
 

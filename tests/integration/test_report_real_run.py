@@ -10,7 +10,7 @@ from engine.output.card import write_card
 from engine.output.folder import OutputFolder
 from engine.output.loader import ray_dataset, training_dataset
 from engine.output.reshard import reshard
-from engine.output.stats import score_percentiles
+from engine.output.stats import kept_percentiles, score_percentiles
 from engine.output.verify import verify_output
 from engine.report import build_report
 from tests.integration.runs import demo_corpus, run_demo
@@ -48,6 +48,25 @@ def test_card_and_percentiles_of_a_real_run(run):
     assert [r["stage"] for r in result["pass_rates"]][0] == "read"
     assert all(e["kept"]["n"] == manifest["totals"]["kept"]
                for e in result["percentiles"].values())
+
+
+def test_the_cards_percentiles_come_from_sketches_equal_to_the_exact_ones(run):
+    out, manifest = run
+    sketched, from_sketches = kept_percentiles(OutputFolder(out))
+    assert from_sketches and manifest["totals"]["kept"] <= 200  # n <= k: the sketch is exact
+    exact = score_percentiles(out)["percentiles"]
+    scored = {col for s in json.loads((out / "stats.json").read_text())["stages"].values()
+              for col in s.get("histograms", {})}
+    assert scored and set(sketched) == scored
+    card = write_card(out).read_text()
+    for col, entry in sketched.items():
+        kept, want = dict(entry["kept"]), dict(exact[col]["kept"])
+        assert kept.pop("mean") == pytest.approx(want.pop("mean"), abs=2e-6)
+        assert kept == want
+        assert (entry["threshold"], entry["direction"]) == (exact[col]["threshold"], exact[col]["direction"])
+        cells = " | ".join(f"{want[p]:.4g}" for p in ("p5", "p50", "p95"))
+        assert f"| {want['n']:,} | {cells} |" in card
+    assert "KLL sketches (k=200)" in card
 
 
 def test_reshard_of_a_real_run_verifies(run, tmp_path):
