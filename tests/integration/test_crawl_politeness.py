@@ -40,16 +40,20 @@ class CountingSite:
             self.live += 1
             self.most = max(self.most, self.live)
             self.hits.append((time.monotonic(), h.path))
+        # A request stops counting before its answer is written: once the client has the answer
+        # it may start the next request at once, and counting until this thread is scheduled
+        # again after the write would see two requests that never overlapped on the client.
         try:
             if h.path == "/once-429.jpg" and self.told_429_at is None:
                 self.told_429_at = time.monotonic()
-                reply(h, 429, b"slow down", {"Retry-After": str(self.retry_after)})
-                return
-            time.sleep(SLOW_S)
-            reply(h, 200, self.body(h.path), {"Content-Type": "image/jpeg"})
+                status, body, headers = 429, b"slow down", {"Retry-After": str(self.retry_after)}
+            else:
+                time.sleep(SLOW_S)
+                status, body, headers = 200, self.body(h.path), {"Content-Type": "image/jpeg"}
         finally:
             with self.lock:
                 self.live -= 1
+        reply(h, status, body, headers)
 
     def body(self, path: str) -> bytes:
         return self.jpeg
