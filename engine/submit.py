@@ -47,6 +47,7 @@ def submit(address: str, job: str, inputs: list[str], out: str, params: list[str
     1 failed, 130 stopped); without, print the submission id and return 0. ``env`` sets
     environment variables for the job's driver and workers. The params are checked against the
     job file's ``PARAMS`` first (a ValueError, as ``loomery run`` gives), before any connection."""
+    command = entrypoint(job, inputs, out, params, workers)  # first: a job outside the project is refused
     resolve_params(job, Params.parse(params))
     client = JobSubmissionClient(address)
     runtime_env = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES}
@@ -54,7 +55,7 @@ def submit(address: str, job: str, inputs: list[str], out: str, params: list[str
         runtime_env["env_vars"] = dict(env)
     job_id = _submit_when_ready(
         client,
-        entrypoint=entrypoint(job, inputs, out, params, workers),
+        entrypoint=command,
         runtime_env=runtime_env,
         submission_id=submission_id,
         metadata={"tool": "loomery", "job": Path(job).name},

@@ -44,3 +44,11 @@ def test_params_are_checked_on_the_client_with_the_messages_of_run(param, messag
     assert message in submit_error
     assert submit_error.replace("loomery submit:", "loomery run:") == run_error
     assert not (tmp_path / "out").exists()
+
+
+def test_a_job_file_outside_the_project_is_refused_before_it_is_loaded(tmp_path, capsys):
+    outside = tmp_path / "job.py"
+    outside.write_text("raise SystemExit('loaded')\n")
+    assert main(["submit", str(outside), "--address", "http://127.0.0.1:1", "--input", "x",
+                 "--out", str(tmp_path / "out")]) == 2
+    assert "must live inside the project" in capsys.readouterr().err
