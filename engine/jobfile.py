@@ -12,7 +12,7 @@ from types import ModuleType
 from ray import cloudpickle  # Ray serialises with its own copy of cloudpickle
 
 from engine.job import Job
-from engine.params import Params, ParamSet
+from engine.params import Params, ParamSet, Values
 
 JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"
 
@@ -50,10 +50,19 @@ def load_job_module(path: str | Path) -> ModuleType:
 def build_job(path: str | Path, inputs: list[str], out: str, params: Params | dict[str, str]) -> Job:
     """Call the job file's ``job()`` with its declared params typed from ``params``. A param the
     job does not declare is an error (a typo), so is a value that is not of its param's type."""
-    given = params.as_dict() if isinstance(params, Params) else dict(params)
     module = load_job_module(path)
-    values = module.PARAMS.resolve(given, job=Path(str(path)).stem)
-    job = module.job(list(inputs), str(out), values)
+    job = module.job(list(inputs), str(out), _resolve(module, path, params))
     if not isinstance(job, Job):
         raise TypeError(f"{path}: job() returned {type(job).__name__}, not a Job")
     return job
+
+
+def resolve_params(path: str | Path, params: Params | dict[str, str]) -> Values:
+    """The job file's declared params typed from ``params``, without building the job: what
+    ``loomery submit`` checks on the client, so a typo fails before the cluster is asked."""
+    return _resolve(load_job_module(path), path, params)
+
+
+def _resolve(module: ModuleType, path: str | Path, params: Params | dict[str, str]) -> Values:
+    given = params.as_dict() if isinstance(params, Params) else dict(params)
+    return module.PARAMS.resolve(given, job=Path(str(path)).stem)

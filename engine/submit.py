@@ -15,7 +15,8 @@ from pathlib import Path
 
 from ray.job_submission import JobStatus, JobSubmissionClient
 
-from engine.jobfile import JOBS_DIR, resolve_job_path
+from engine.jobfile import JOBS_DIR, resolve_job_path, resolve_params
+from engine.params import Params
 from engine.runner.cluster import ROOT, UPLOAD_EXCLUDES
 
 EXIT_CODES = {JobStatus.SUCCEEDED: 0, JobStatus.FAILED: 1, JobStatus.STOPPED: 130}
@@ -44,14 +45,17 @@ def submit(address: str, job: str, inputs: list[str], out: str, params: list[str
            env: dict[str, str] | None = None) -> int:
     """Submit; with ``wait``, stream the logs and return the job's exit status (0 succeeded,
     1 failed, 130 stopped); without, print the submission id and return 0. ``env`` sets
-    environment variables for the job's driver and workers."""
+    environment variables for the job's driver and workers. The params are checked against the
+    job file's ``PARAMS`` first (a ValueError, as ``loomery run`` gives), before any connection."""
+    command = entrypoint(job, inputs, out, params, workers)  # first: a job outside the project is refused
+    resolve_params(job, Params.parse(params))
     client = JobSubmissionClient(address)
     runtime_env = {"working_dir": str(ROOT), "excludes": UPLOAD_EXCLUDES}
     if env:
         runtime_env["env_vars"] = dict(env)
     job_id = _submit_when_ready(
         client,
-        entrypoint=entrypoint(job, inputs, out, params, workers),
+        entrypoint=command,
         runtime_env=runtime_env,
         submission_id=submission_id,
         metadata={"tool": "loomery", "job": Path(job).name},

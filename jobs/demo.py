@@ -25,6 +25,7 @@ PARAMS = ParamSet(
     Param("max_chars", int, 1000, "reject captions of more characters"),
     Param("samples_per_shard", int, 100, "records per WebDataset shard"),
     Param("unit_size", int, 50, "input records per unit (the grain of resume and parallel work)"),
+    title="demo (jobs/demo.py)",
 )
 
 

@@ -69,7 +69,7 @@ PARAMS = ParamSet(
     Param("all_failed", str, "keep_text_only", "documents whose images all failed", choices=POLICIES),
     Param("doc_nsfw", str, "reject", "an NSFW image rejects its document, or is removed alone",
           choices=("reject", "remove")),
-    Param("doc_clip_min", float, 0.0, "reject a document whose best image-text CLIP score is below"),
+    Param("doc_clip_min", float, 0.0, "reject a document whose best image-text CLIP score is below this"),
     Param("samples_per_shard", int, 1000, "documents per shard"),
     Param("unit_size", int, 1000, "input records per unit (the grain of resume and parallel work)"),
     FETCH_PARAMS,
@@ -83,6 +83,7 @@ PARAMS = ParamSet(
     DEDUP_PARAMS.without("dedup_image_bits").with_defaults(dedup_keep="longest"),
     RECAPTION_PARAMS,
     CROSSCHECK_PARAMS,
+    title="docs (jobs/docs.py)",
 )
 
 

@@ -66,6 +66,7 @@ PARAMS = ParamSet(
     DEDUP_PARAMS,
     RECAPTION_PARAMS,
     CROSSCHECK_PARAMS,
+    title="pairs (jobs/pairs.py)",
 )
 
 

@@ -27,7 +27,7 @@ RECAPTION_PARAMS = ParamGroup(
           "skip with a note; true: missing weights are an error; false: off"),
     Param("recaption_backend", str, "transformers", "transformers, openai (a served API) or vllm "
           "(vLLM's offline engine in the actor)", choices=BACKENDS),
-    Param("recaption_variants", list, [], "name=prompt or prompt ids (unset: short,alt_text for "
+    Param("recaption_variants", list, [], "captions to write: prompt ids or name=prompt (unset: short,alt_text for "
           "pairs, short,context for documents)"),
     Param("recaption_gpus", float, None, "GPUs per actor (unset: 1 for vllm, else 0); above 0 uses "
           "the set's captioner_gpu"),

@@ -9,7 +9,7 @@ FETCH_PARAMS = ParamGroup(
           "deployments); none by default, so no private address is ever fetched"),
     Param("user_agent", str, DEFAULT_USER_AGENT, "User-Agent of every request (and robots.txt's agent)"),
     Param("timeout", float, 30.0, "seconds per request"),
-    Param("max_bytes", int, 20 * 1024 * 1024, "largest response body kept"),
+    Param("max_bytes", int, 20 * 1024 * 1024, "largest response body kept, in bytes"),
     Param("max_redirects", int, 5, "redirects followed per URL"),
     Param("max_pixels", int, 89_478_485, "largest image (width x height) decoded"),
     Param("retries", int, 2, "retries of a failed request"),

@@ -54,6 +54,7 @@ import ray
 
 from engine.atomic import write_json
 from engine.runner import global_tasks as T
+from engine.runner.global_clusters import cluster
 from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc, write_parquet_atomic
 from engine.runner.workdir import read_json
 from engine.stage import ClusterStage, GlobalStage
@@ -142,7 +143,7 @@ def run_global_step(
     clock.lap("decide")
     # 4. components (cluster stages)
     if clusters:
-        decided = T.cluster(stage_ref, decided, folder, parts, counts)
+        decided = cluster(stage_ref, decided, folder, parts, counts)
         clock.lap("components")
     # 5. publish per unit
     ranges = parts

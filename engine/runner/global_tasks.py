@@ -1,4 +1,6 @@
-"""The Ray tasks of the global step (see :mod:`engine.runner.global_step` for the design).
+"""The Ray tasks of the global step (see :mod:`engine.runner.global_step` for the design):
+gather, decide and publish; a cluster stage's connected components are in
+:mod:`engine.runner.global_clusters`.
 
 Every task reads through the counting helpers of :mod:`engine.runner.partition_files` and returns
 ``(result, io_counts)``, so that the driver can report the files and bytes the step touched.
@@ -12,12 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.ipc as ipc
-import pyarrow.parquet as pq
 import ray
 
 from engine import columns as C
 from engine.atomic import publish_file, temp_path, write_json
-from engine.runner.components import connected_components, owner
 from engine.runner.memory import release_unused_memory
 from engine.runner.partition_files import (
     count_write,
@@ -31,16 +31,6 @@ from engine.runner.partition_files import (
     write_ipc_atomic,
     write_parquet_atomic,
 )
-from engine.runner.workdir import read_json
-
-
-def _many(values: list, parts: int):
-    """A task's return value for ``num_returns=parts`` (Ray wants one value when it is 1)."""
-    return values[0] if parts == 1 else tuple(values)
-
-
-def _refs(out, parts: int) -> list:
-    return [out] if parts == 1 else list(out)
 
 
 def unit_decisions_file(folder: str | Path, unit: int) -> Path:
@@ -209,100 +199,24 @@ def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]
     del table
     if clusters:
         empty = pa.table({"seq": pa.array([], pa.int64()), "other_seq": pa.array([], pa.int64())})
-        write_parquet_atomic(pa.concat_tables(edges) if edges else empty, _edge_file(out))
-        result = pa.concat_tables(parts, promote_options="permissive") if parts else _empty_rows()
+        write_parquet_atomic(pa.concat_tables(edges) if edges else empty, edge_file(out))
+        result = pa.concat_tables(parts, promote_options="permissive") if parts else empty_rows()
     else:
-        result = sorted_by_unit(pa.concat_tables(parts, promote_options="permissive")) if parts else _empty_rows()
+        result = sorted_by_unit(pa.concat_tables(parts, promote_options="permissive")) if parts else empty_rows()
     write_parquet_atomic(result, out, row_group_size=65536)
     release_unused_memory()
     return buckets
 
 
-def _edge_file(decided: str | Path) -> Path:
+def edge_file(decided: str | Path) -> Path:
+    """The edges file a decide task writes beside its decisions (cluster stages)."""
     path = Path(decided)
     return path.with_name(path.name.replace("dec-", "edge-"))
 
 
-def _empty_rows() -> pa.Table:
+def empty_rows() -> pa.Table:
+    """No decision rows: the columns every decisions file has at least."""
     return pa.table({"key": pa.array([], pa.string()), C.UNIT: pa.array([], pa.int64())})
-
-
-# components ------------------------------------------------------------------------------
-@ray.remote
-def _load_edges(path: str) -> tuple[np.ndarray, np.ndarray]:
-    table = pq.read_table(path)
-    return table.column("seq").to_numpy(), table.column("other_seq").to_numpy()
-
-
-@ray.remote
-def _route_rows(path: str, column: str, parts: int):
-    """End rows of one file, split by the task that owns their ``column`` value."""
-    table = pq.read_table(path)
-    return _many(_split_rows(table, column, parts), parts)
-
-
-def _split_rows(table: pa.Table, column: str, parts: int) -> list[pa.Table]:
-    who = owner(table.column(column).to_numpy(), parts) if table.num_rows else np.zeros(0, np.int64)
-    return [table.filter(pa.array(who == q)) for q in range(parts)]
-
-
-@ray.remote
-def _join_labels(parts: int, labels: np.ndarray, *ends: pa.Table):
-    """Add each end row's ``cluster`` (its node's label), routed by cluster."""
-    table = pa.concat_tables([e for e in ends if e.num_rows] or [ends[0]], promote_options="permissive")
-    if not table.num_rows:
-        return _many([table.append_column("cluster", pa.array([], pa.int64()))] * parts, parts)
-    seq = table.column("seq").to_numpy()
-    at = np.searchsorted(labels[:, 0], seq)
-    table = table.append_column("cluster", pa.array(labels[at, 1], pa.int64()))
-    return _many(_split_rows(table, "cluster", parts), parts)
-
-
-@ray.remote
-def _decide_clusters(stage, out: str, *members: pa.Table):
-    table = pa.concat_tables([m for m in members if m.num_rows] or [members[0]], promote_options="permissive")
-    if table.num_rows and "cluster" in table.column_names:
-        table = table.sort_by([("cluster", "ascending"), ("seq", "ascending")])
-        decided = stage.cluster_decisions(table).sort_by([(C.UNIT, "ascending"), (C.SEQ, "ascending")])
-    else:
-        decided = _empty_rows()
-    write_parquet_atomic(decided, Path(out), row_group_size=65536)
-    return decided.num_rows, take_counts()
-
-
-EDGES_PER_TASK = 2_000_000  # edges one components task holds (a few tens of MB)
-
-
-def cluster(stage_ref, decided: list[str], folder: Path, parts: int, counts: dict) -> list[str]:
-    """Connected components over every decide task's edges, then one decision row per record
-    of every cluster, in ``clusters-QQQQ.parquet`` files. Returns those files. The tasks per
-    step grow with the edges (:data:`EDGES_PER_TASK`), up to ``parts``."""
-    marker = folder / "clusters.json"
-    if marker.exists():
-        return read_json(marker)
-    edge_files = [str(_edge_file(d)) for d in decided]
-    edges = 0
-    for path in edge_files:
-        edges += pq.read_metadata(path).num_rows
-        counts["opens"] = counts.get("opens", 0) + 1  # the footer here, the whole file below
-    if not edges:  # no duplicate anywhere: no cluster, no decision
-        write_json(marker, [])
-        return []
-    parts = max(1, min(parts, -(-edges // EDGES_PER_TASK)))
-    for path in edge_files + decided:  # each read once, by the tasks below
-        counts["opens"] = counts.get("opens", 0) + 1
-        counts["bytes_read"] = counts.get("bytes_read", 0) + Path(path).stat().st_size
-    outs = [str(folder / f"clusters-{q:04d}.parquet") for q in range(parts)]
-    labels = connected_components([_load_edges.remote(p) for p in edge_files], parts)
-    ends = [_refs(_route_rows.options(num_returns=parts).remote(p, "seq", parts), parts) for p in decided]
-    joined = [_refs(_join_labels.options(num_returns=parts).remote(parts, labels[q], *[row[q] for row in ends]),
-                    parts) for q in range(parts)]
-    done = [_decide_clusters.remote(stage_ref, outs[q], *[row[q] for row in joined]) for q in range(parts)]
-    for _, io in ray.get(done):
-        for name, value in io.items():
-            counts[name] = counts.get(name, 0) + value
-    write_json(marker, outs)
-    return outs
 
 
 # publish ---------------------------------------------------------------------------------
@@ -314,7 +228,7 @@ def publish(stage, decided: list[str], r: int, ranges: int, unit_count: int, fol
     units = units_in_range(r, unit_count, ranges)
     tables = [read_parquet(path, filters=[(C.UNIT, ">=", units.start), (C.UNIT, "<", units.stop)])
               for path in decided]
-    table = pa.concat_tables(tables, promote_options="permissive") if tables else _empty_rows()
+    table = pa.concat_tables(tables, promote_options="permissive") if tables else empty_rows()
     rows = written = 0
     if table.num_rows:
         table = (table.sort_by([(C.UNIT, "ascending"), (C.SEQ, "ascending")]) if clusters
@@ -341,7 +255,7 @@ def no_decisions(stage, templates: list[pa.Table], clusters: bool, rows: int) ->
     broadcast table had them, so that every unit's records get the same columns)."""
     if clusters and not rows:
         return with_reason(stage, stage.combine([]))
-    table = pa.concat_tables(templates, promote_options="permissive") if templates else _empty_rows()
+    table = pa.concat_tables(templates, promote_options="permissive") if templates else empty_rows()
     table = table.drop_columns(internal(table))
     return with_reason(stage, table if clusters else stage.combine([table]))
 

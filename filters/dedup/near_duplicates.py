@@ -1,7 +1,8 @@
 """NearDuplicates, the global dedup stage: one duplicate graph across captions, images and embeddings.
 
 ``NearDuplicates`` emits band rows for each signal (see :mod:`filters.dedup.signals`) in
-``signature``; ``decide`` finds and verifies candidate pairs inside one bucket; the runner joins
+``signature``; ``decide`` finds and verifies candidate pairs inside one bucket (the global step's
+logic lives in :mod:`filters.dedup.decisions`, this module wires it to the config); the runner joins
 every signal's edges into one graph (connected components as Ray tasks, nothing gathered on the
 driver) and ``cluster_decisions`` keeps one record per component. ``combine`` does the same in
 one process, for tests and small graphs. Rejected records carry ``dup_of`` (their keeper's key)
@@ -14,62 +15,23 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from engine import columns as C
 from engine.stage import ClusterStage, Resources
-from filters.dedup.graph import KEEP_POLICIES, cluster_nodes
+from filters.dedup.decisions import (  # noqa: F401  (re-exported: their home before the split)
+    EDGE_SCHEMA,
+    REASON,
+    _payload_matrix,
+    bucket_edges,
+    cluster_rows_to_decisions,
+    clusters_to_decisions,
+    edge_endpoints,
+)
+from filters.dedup.graph import KEEP_POLICIES
 from filters.dedup.lsh import bucket_of
 from filters.dedup.minhash import sha1_hash32_many
 from filters.dedup.phash import phash_many
-from filters.dedup.signals import (
-    BandRows,
-    EmbeddingSignal,
-    ImageSignal,
-    TextSignal,
-    verified_pairs,
-)
-
-REASON = "near_duplicate"
-EDGE_SCHEMA = pa.schema(
-    [
-        ("key", pa.string()),
-        ("other", pa.string()),
-        ("seq", pa.int64()),
-        ("other_seq", pa.int64()),
-        ("pri", pa.float64()),
-        ("other_pri", pa.float64()),
-        ("signal", pa.string()),
-        ("similarity", pa.float64()),
-    ]
-)
-
-
-class UrlSetSignal:
-    """OBELICS' "same set of image URLs": documents whose sets of image URLs are equal (and not
-    empty) are duplicates. One band whose hash is a hash of the sorted URL set; no check."""
-
-    name = "urlset"
-    threshold = 1.0
-
-    def band_rows_from_lists(self, url_lists: list[list[str] | None]) -> BandRows:
-        rows, hashes = [], []
-        for i, urls in enumerate(url_lists):
-            found = sorted({u for u in urls or [] if u})
-            if found:
-                rows.append(i)
-                hashes.append("\n".join(found).encode())
-        h = sha1_hash32_many(hashes).astype(np.uint64)
-        h2 = sha1_hash32_many([b"#" + x for x in hashes]).astype(np.uint64)
-        row = np.asarray(rows, np.int64)
-        band_hash = (h << np.uint64(32)) | h2
-        return BandRows(row, np.zeros(len(row), np.int32), band_hash, np.zeros((len(row), 0), np.uint8))
-
-    def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.ones(len(a))
-
-    def passes(self, similarity: np.ndarray) -> np.ndarray:
-        return np.ones(len(similarity), bool)
+from filters.dedup.signals import BandRows, EmbeddingSignal, ImageSignal, TextSignal, UrlSetSignal
 
 
 @dataclass(frozen=True)
@@ -228,64 +190,11 @@ class NearDuplicates(ClusterStage):
     # global step ---------------------------------------------------------------------------
     def decide(self, signatures: pa.Table) -> pa.Table:
         """Verified candidate edges among the band rows of one bucket."""
-        edges = []
-        if not signatures.num_rows:
-            return EDGE_SCHEMA.empty_table()
-        keys = signatures["key"].combine_chunks()
-        signal_names = signatures["signal"].to_numpy(zero_copy_only=False)
-        for name in np.unique(signal_names):
-            signal = self._signals.get(str(name))
-            if signal is None:
-                continue
-            take = np.flatnonzero(signal_names == name)
-            sub = signatures.take(pa.array(take))
-            key_ids, key_index = np.unique(
-                keys.take(pa.array(take)).to_numpy(zero_copy_only=False), return_inverse=True
-            )
-            if getattr(signal, "variable_payload", False):
-                payload = sub["payload"].to_numpy(zero_copy_only=False)  # bytes objects
-            else:
-                payload = _payload_matrix(sub["payload"])
-            pairs, sim = verified_pairs(
-                signal,
-                sub["band"].to_numpy(),
-                sub["band_hash"].to_numpy(),
-                key_index.astype(np.int64),
-                payload,
-                max_group=getattr(signal, "max_group", 64),
-            )
-            if not len(pairs):
-                continue
-            uniq, first = np.unique(key_index, return_index=True)
-            seq = sub[C.SEQ].to_numpy()[first]
-            pri = sub["pri"].to_numpy()[first]
-            a, b = np.searchsorted(uniq, pairs[:, 0]), np.searchsorted(uniq, pairs[:, 1])
-            edges.append(
-                pa.table(
-                    {
-                        "key": pa.array(key_ids[pairs[:, 0]], pa.string()),
-                        "other": pa.array(key_ids[pairs[:, 1]], pa.string()),
-                        "seq": pa.array(seq[a], pa.int64()),
-                        "other_seq": pa.array(seq[b], pa.int64()),
-                        "pri": pa.array(pri[a], pa.float64()),
-                        "other_pri": pa.array(pri[b], pa.float64()),
-                        "signal": pa.array([str(name)] * len(pairs), pa.string()),
-                        "similarity": pa.array(sim, pa.float64()),
-                    },
-                    schema=EDGE_SCHEMA,
-                )
-            )
-        return pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
+        return bucket_edges(signatures, self._signals)
 
     def endpoints(self, edges: pa.Table) -> pa.Table:
         """Two rows per edge, one per record: ``seq``, ``key``, ``pri``, ``signal``, ``similarity``."""
-        return pa.table({
-            "seq": pa.concat_arrays([edges["seq"].combine_chunks(), edges["other_seq"].combine_chunks()]),
-            "key": pa.concat_arrays([edges["key"].combine_chunks(), edges["other"].combine_chunks()]),
-            "pri": pa.concat_arrays([edges["pri"].combine_chunks(), edges["other_pri"].combine_chunks()]),
-            "signal": pa.concat_arrays([edges["signal"].combine_chunks()] * 2),
-            "similarity": pa.concat_arrays([edges["similarity"].combine_chunks()] * 2),
-        })
+        return edge_endpoints(edges)
 
     def cluster_decisions(self, members: pa.Table) -> pa.Table:
         """The same rows as :func:`clusters_to_decisions`, for whole clusters' end rows (sorted
@@ -312,128 +221,11 @@ class NearDuplicates(ClusterStage):
                                     pa.nulls(decisions.num_rows, pa.string()))
 
 
-def clusters_to_decisions(edges: pa.Table, signals: dict) -> pa.Table:
-    """Decision rows from an edge table (see :data:`EDGE_SCHEMA`)."""
-    a_keys = edges["key"].to_numpy(zero_copy_only=False)
-    b_keys = edges["other"].to_numpy(zero_copy_only=False)
-    nodes, inverse = np.unique(np.concatenate([a_keys, b_keys]), return_inverse=True)
-    n_edges = len(a_keys)
-    a, b = inverse[:n_edges], inverse[n_edges:]
-    seq = np.zeros(len(nodes), np.int64)
-    pri = np.zeros(len(nodes), np.float64)
-    seq[a], seq[b] = edges["seq"].to_numpy(), edges["other_seq"].to_numpy()
-    pri[a], pri[b] = edges["pri"].to_numpy(), edges["other_pri"].to_numpy()
-    rank = np.empty(len(nodes), np.int64)
-    rank[np.lexsort((seq, pri))] = np.arange(len(nodes))
-    clusters = cluster_nodes(a, b, rank)
-    sizes = np.bincount(clusters.cluster, minlength=len(nodes))[clusters.cluster]
-    # Signals that joined each cluster, and each node's best similarity (for people).
-    names = edges["signal"].to_numpy(zero_copy_only=False)
-    via: dict[int, set] = {}
-    for c, name in zip(clusters.cluster[a], names, strict=True):
-        via.setdefault(int(c), set()).add(str(name))
-    sim = edges["similarity"].to_numpy()
-    best = np.full(len(nodes), np.nan)
-    for side in (a, b):
-        np.fmax.at(best, side, sim)
-    dup = clusters.is_duplicate
-    keeper_keys = nodes[clusters.keeper]
-    reason = [REASON if d else None for d in dup]
-    detail = [
-        f"cluster of {s} via {'+'.join(sorted(via[int(c)]))}" if d else None
-        for d, s, c in zip(dup, sizes, clusters.cluster, strict=True)
-    ]
-    thresholds = {name: float(getattr(sig, "threshold", np.nan)) for name, sig in signals.items()}
-    first_signal = [sorted(via[int(c)])[0] for c in clusters.cluster]
-    return pa.table(
-        {
-            "key": pa.array(nodes, pa.string()),
-            "reason": pa.array(reason, pa.string()),
-            "dup_of": pa.array([k if d else None for k, d in zip(keeper_keys, dup, strict=True)], pa.string()),
-            "score": pa.array([float(s) if d else None for s, d in zip(best, dup, strict=True)], pa.float64()),
-            "threshold": pa.array(
-                [thresholds.get(s) if d else None for s, d in zip(first_signal, dup, strict=True)],
-                pa.float64(),
-            ),
-            "detail": pa.array(detail, pa.string()),
-            "dup_cluster": pa.array(keeper_keys, pa.string()),
-            "dup_cluster_size": pa.array(sizes, pa.int64()),
-        }
-    )
-
-
-def cluster_rows_to_decisions(members: pa.Table, signals: dict) -> pa.Table:
-    """Decision rows from the end rows of whole clusters (columns cluster, seq, key, pri,
-    signal, similarity, _unit; sorted by cluster then seq): per cluster the keeper is the
-    smallest (pri, seq), as in :func:`clusters_to_decisions`."""
-    cluster = members["cluster"].to_numpy()
-    seq = members["seq"].to_numpy()
-    node = np.flatnonzero(np.r_[True, (cluster[1:] != cluster[:-1]) | (seq[1:] != seq[:-1])])
-    sim = members["similarity"].to_numpy(zero_copy_only=False).astype(np.float64)
-    best = np.fmax.reduceat(sim, node) if len(node) else sim
-    n_cluster, n_seq = cluster[node], seq[node]
-    n_pri = members["pri"].to_numpy()[node]
-    keys = members["key"].combine_chunks().take(pa.array(node))
-    first = np.flatnonzero(np.r_[True, n_cluster[1:] != n_cluster[:-1]])
-    group = np.repeat(np.arange(len(first)), np.diff(np.r_[first, len(node)]))
-    sizes = np.diff(np.r_[first, len(node)])[group]
-    order = np.lexsort((n_seq, n_pri, n_cluster))  # per cluster: smallest (pri, seq) first
-    keeper_of_group = order[first]
-    keeper = keeper_of_group[group]
-    dup = keeper != np.arange(len(node))
-    keeper_keys = keys.take(pa.array(keeper))
-    # Signals that joined each cluster (every edge's ends are in its cluster's rows).
-    names = members["signal"].to_numpy(zero_copy_only=False)
-    via: dict[int, set] = {}
-    for c, name in zip(cluster.tolist(), names, strict=True):
-        via.setdefault(c, set()).add(str(name))
-    thresholds = {name: float(getattr(sig, "threshold", np.nan)) for name, sig in signals.items()}
-    joined = {c: "+".join(sorted(v)) for c, v in via.items()}
-    first_signal = {c: sorted(v)[0] for c, v in via.items()}
-    clusters = n_cluster.tolist()
-    dup_list = dup.tolist()
-    return pa.table({
-        "key": keys,
-        "reason": pa.array([REASON if d else None for d in dup_list], pa.string()),
-        "dup_of": _where(dup, keeper_keys),
-        "score": pa.array(best, pa.float64(), mask=~dup),
-        "threshold": pa.array([thresholds.get(first_signal[c]) if d else None
-                               for c, d in zip(clusters, dup_list, strict=True)], pa.float64()),
-        "detail": pa.array([f"cluster of {s} via {joined[c]}" if d else None
-                            for s, c, d in zip(sizes.tolist(), clusters, dup_list, strict=True)], pa.string()),
-        "dup_cluster": keeper_keys,
-        "dup_cluster_size": pa.array(sizes, pa.int64()),
-        C.UNIT: members[C.UNIT].combine_chunks().take(pa.array(node)),
-        C.SEQ: pa.array(n_seq, pa.int64()),
-    })
-
-
 def _seqs(batch: pa.Table) -> np.ndarray:
     """The records' input positions (``_seq``; row numbers when absent)."""
     if C.SEQ in batch.column_names:
         return batch[C.SEQ].to_numpy(zero_copy_only=False)
     return np.arange(batch.num_rows)
-
-
-def _where(mask: np.ndarray, values: pa.Array) -> pa.Array:
-    """``values`` where ``mask``, null elsewhere."""
-    return pc.if_else(pa.array(mask), values, pa.scalar(None, values.type))
-
-
-def _payload_matrix(column: pa.ChunkedArray) -> np.ndarray:
-    """(rows, width) uint8 view of a binary column whose values all have one width, read from
-    the Arrow buffers without a Python object per row (a bucket holds 100k+ rows)."""
-    array = column.combine_chunks()
-    if len(array) == 0:
-        return np.zeros((0, 0), np.uint8)
-    offsets_buffer, data = array.buffers()[1], array.buffers()[2]
-    offsets = np.frombuffer(offsets_buffer, np.int32)[array.offset:array.offset + len(array) + 1]
-    width = int(offsets[1] - offsets[0])
-    if array.null_count or np.any(np.diff(offsets) != width):
-        raise ValueError("signature payloads must all have one width")
-    if width == 0:
-        return np.zeros((len(array), 0), np.uint8)
-    return np.frombuffer(data, np.uint8)[offsets[0]:offsets[-1]].reshape(len(array), width)
 
 
 def _binary_rows(payload: np.ndarray) -> pa.Array:

@@ -15,6 +15,7 @@ band of the same signal; a candidate pair becomes an edge when the signal's chec
   Hamming distance <= ``max_bits``.
 - ``embedding``: random-hyperplane LSH over L2-normalised vectors; payload = the vector
   (float32 bytes); check = cosine similarity >= threshold.
+- ``urlset``: documents' sets of image URLs; one band, the hash of the sorted set; no check.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from filters.dedup.lsh import band_hashes, group_pairs, lsh_param
-from filters.dedup.minhash import MinHasher, jaccard_estimate
+from filters.dedup.minhash import MinHasher, jaccard_estimate, sha1_hash32_many
 from filters.dedup.shingle_batch import shingle_hashes
 from filters.dedup.shingle_store import ShingleStore, distinct_sets
 
@@ -250,3 +251,30 @@ def verified_pairs(
     sim = signal.check(np.ascontiguousarray(pa_), np.ascontiguousarray(pb_))
     ok = signal.passes(sim)
     return pairs[ok], sim[ok]
+
+
+class UrlSetSignal:
+    """OBELICS' "same set of image URLs": documents whose sets of image URLs are equal (and not
+    empty) are duplicates. One band whose hash is a hash of the sorted URL set; no check."""
+
+    name = "urlset"
+    threshold = 1.0
+
+    def band_rows_from_lists(self, url_lists: list[list[str] | None]) -> BandRows:
+        rows, hashes = [], []
+        for i, urls in enumerate(url_lists):
+            found = sorted({u for u in urls or [] if u})
+            if found:
+                rows.append(i)
+                hashes.append("\n".join(found).encode())
+        h = sha1_hash32_many(hashes).astype(np.uint64)
+        h2 = sha1_hash32_many([b"#" + x for x in hashes]).astype(np.uint64)
+        row = np.asarray(rows, np.int64)
+        band_hash = (h << np.uint64(32)) | h2
+        return BandRows(row, np.zeros(len(row), np.int32), band_hash, np.zeros((len(row), 0), np.uint8))
+
+    def check(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.ones(len(a))
+
+    def passes(self, similarity: np.ndarray) -> np.ndarray:
+        return np.ones(len(similarity), bool)

@@ -18,7 +18,8 @@ def register(subparsers) -> None:
     p.add_argument("job", help="a job file (jobs/pairs.py) or a ready-made job's name (pairs)")
     p.add_argument("--input", action="append", required=True, help="input path or URL (repeatable)")
     p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--param", action="append", default=[], help="job parameter key=value")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a job param (repeatable); `loomery describe JOB` lists them")
     add_cluster_options(p)
     add_verbose_option(p)
     p.set_defaults(func=main)

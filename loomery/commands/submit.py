@@ -13,7 +13,8 @@ def register(subparsers) -> None:
     p.add_argument("--address", required=True, help="the cluster's dashboard, e.g. http://HEAD:8265")
     p.add_argument("--input", action="append", required=True, help="input the cluster can read (repeatable)")
     p.add_argument("--out", required=True, help="output folder the cluster can write")
-    p.add_argument("--param", action="append", default=[], help="job parameter key=value")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="a job param (repeatable); `loomery describe JOB` lists them")
     p.add_argument("--workers", type=int, default=None, help="most tasks/actors at once per stage")
     p.add_argument("--submission-id", default=None, help="a name for the submission (default: generated)")
     p.add_argument("--no-wait", action="store_true", help="print the submission id and return at once")

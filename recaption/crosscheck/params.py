@@ -21,7 +21,7 @@ CROSSCHECK_PARAMS = ParamGroup(
     "caption cross-check (recaption/crosscheck)",
     Param("crosscheck", auto_bool, "auto", "auto: run, leaving out (noted) each model verifier "
           "whose weights are absent; true: a missing weight is an error; false: off"),
-    Param("crosscheck_verifiers", list, [], "of clip, ocr, alt_text, detector (unset: "
+    Param("crosscheck_verifiers", list, [], "verifiers to run, of clip, ocr, alt_text, detector (unset: "
           "clip,ocr,alt_text; documents have no alt-text)"),
     Param("crosscheck_variants", list, [], "caption variants in order of preference (unset: every "
           "caption_<variant> column, in schema order)"),
