@@ -67,9 +67,14 @@ def sidecar_rights(paths: Iterable[str | Path]) -> dict[str, dict[str, int]]:
             "ai_generated": dict(ai), "images_removed": dict(removed)}
 
 
-def merge_rights(total: dict[str, dict[str, int]], part: dict[str, dict[str, int]]) -> dict:
+def merge_rights(total: dict[str, dict[str, int]] | None,
+                 part: dict[str, dict[str, int]] | None) -> dict | None:
     """Add ``part`` into ``total`` (both as :func:`sidecar_rights` gives) and return ``total``;
-    keys new to ``total`` go last, so merging units in order keeps the first-seen order."""
+    keys new to ``total`` go last, so merging units in order keeps the first-seen order. None once
+    either is None: a unit finished by a loomery that did not count its rights (a resumed run),
+    whose records merged counts would miss."""
+    if total is None or part is None:
+        return None
     for kind in KINDS:
         counts = total.setdefault(kind, {})
         for key, n in part.get(kind, {}).items():

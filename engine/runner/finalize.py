@@ -44,7 +44,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
         for key in totals:
             totals[key] += info[key]
         merge_stats(stats, info["stats"])
-        rights = merge_rights(rights, info["rights"]) if rights is not None and "rights" in info else None
+        rights = merge_rights(rights, info.get("rights"))
         for part in info["parts"]:
             tar, sidecar = tar_name(len(shards)), parquet_name(len(shards))
             moves += [(folder / part["tar"], out / tar), (folder / part["parquet"], out / sidecar)]

@@ -84,3 +84,9 @@ def test_merged_document_counts_equal_the_exact_pass(tmp_path):
     assert fast["image_licenses"] == {"none": 1, "cc-by-4.0": 1}
     assert fast["ai_generated"] == {"true": 1, "unknown": 1}
     assert fast["images_removed"] == {"tdm_reservation": 1}
+
+
+def test_a_unit_without_rights_counts_leaves_the_merge_unknown(tmp_path):
+    unit = sidecar_rights([pairs_sidecar(tmp_path / "a.parquet", ["mit"], [None])])
+    assert merge_rights(merge_rights({}, unit), None) is None  # resumed from an older loomery's unit
+    assert merge_rights(None, unit) is None
