@@ -7,8 +7,10 @@ import importlib
 import logging
 import pkgutil
 import sys
+from collections.abc import Iterable
 
 import loomery.commands
+from loomery.commands import COMMANDS
 
 
 def _shows_default(default) -> bool:
@@ -49,7 +51,9 @@ def add_verbose_option(parser: argparse.ArgumentParser) -> None:
                         help=VERBOSE_HELP)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The ``loomery`` parser. Every subcommand's module is imported and registered, or with
+    ``load`` only those named: the others are listed, with their help, by name alone."""
     parser = Parser(
         prog="loomery",
         description="Crawl, filter, deduplicate, recaption and shard image-text data on Ray.",
@@ -57,16 +61,27 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only warnings and errors")
     parser.add_argument("-v", "--verbose", action="store_true", help=VERBOSE_HELP)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(loomery.commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"loomery.commands.{info.name}")
-        if hasattr(module, "register"):
-            module.register(subparsers)
+    for name in sorted(info.name for info in pkgutil.iter_modules(loomery.commands.__path__)):
+        if load is None or name in load or name not in COMMANDS:
+            module = importlib.import_module(f"loomery.commands.{name}")
+            if hasattr(module, "register"):
+                module.register(subparsers)
+        else:
+            subparsers.add_parser(name, help=COMMANDS[name])  # listed; never parsed
     return parser
+
+
+def command_of(argv: list[str]) -> str | None:
+    """The subcommand ``argv`` names: its first word that is not an option (the top-level
+    options take no value)."""
+    return next((word for word in argv if not word.startswith("-")), None)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``loomery`` console script."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = command_of(argv)
+    args = build_parser(load={command} if command else set()).parse_args(argv)
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("loomery").setLevel(logging.WARNING if args.quiet else logging.INFO)

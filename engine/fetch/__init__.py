@@ -12,20 +12,20 @@ Inside a run, pass ``job_gate()`` to the fetcher so that per-host politeness and
 for the whole job (:mod:`engine.fetch.hostgate_client`).
 """
 
-from engine.fetch.client import FetchSession
-from engine.fetch.hostgate_client import GateRef, job_gate
-from engine.fetch.policy import DEFAULT_USER_AGENT, FetchPolicy, FetchResult
-from engine.fetch.resolve import FetchError
-from engine.fetch.sync import Fetcher, fetch_all
+from engine.exports import lazy_exports
 
-__all__ = [
-    "DEFAULT_USER_AGENT",
-    "FetchError",
-    "FetchPolicy",
-    "FetchResult",
-    "FetchSession",
-    "Fetcher",
-    "GateRef",
-    "job_gate",
-    "fetch_all",
-]
+# Loaded on first use (PEP 562): the client pulls in aiohttp (~0.2 CPU-s, ~300 modules), which a
+# Ray worker of a job without a fetch stage must not pay for importing the runner.
+_EXPORTS = {
+    "DEFAULT_USER_AGENT": "engine.fetch.policy",
+    "FetchError": "engine.fetch.resolve",
+    "FetchPolicy": "engine.fetch.policy",
+    "FetchResult": "engine.fetch.policy",
+    "FetchSession": "engine.fetch.client",
+    "Fetcher": "engine.fetch.sync",
+    "GateRef": "engine.fetch.hostgate_client",
+    "job_gate": "engine.fetch.hostgate_client",
+    "fetch_all": "engine.fetch.sync",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

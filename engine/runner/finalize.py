@@ -16,6 +16,7 @@ from typing import Any
 
 from engine.atomic import write_json
 from engine.output.card import write_card
+from engine.output.rights import merge_rights
 from engine.runner.failpoints import failpoint
 from engine.runner.stats import merge_stats
 from engine.runner.workdir import WorkDir
@@ -35,6 +36,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
     (out / METADATA).mkdir(exist_ok=True)
     shards, rejects, moves = [], [], []
     stats: dict[str, Any] = {}
+    rights: dict[str, Any] | None = {}  # None once a unit predates per-unit rights counts
     totals = {"inputs": 0, "kept": 0, "rejected": 0}
     for unit in units:
         info = work.done_info(phase, unit.index)
@@ -42,6 +44,7 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
         for key in totals:
             totals[key] += info[key]
         merge_stats(stats, info["stats"])
+        rights = merge_rights(rights, info.get("rights"))
         for part in info["parts"]:
             tar, sidecar = tar_name(len(shards)), parquet_name(len(shards))
             moves += [(folder / part["tar"], out / tar), (folder / part["parquet"], out / sidecar)]
@@ -61,6 +64,8 @@ def finalize(work: WorkDir, units: list[Unit], phase: int, job_record: dict[str,
             raise FileNotFoundError(f"{src} is missing and {dst} was never published")
     write_counts(out, shards)  # sizes.json, per-shard stats, __len__: O(shards) small files
     stats_doc = {"totals": totals, "stages": stats}
+    if rights is not None:  # else the card counts every sidecar (engine/output/rights.py)
+        stats_doc["rights"] = rights
     write_json(out / "stats.json", stats_doc)
     manifest = {
         "schema_version": SCHEMA_VERSION,

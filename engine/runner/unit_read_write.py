@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from engine import columns as C
+from engine.output.rights import sidecar_rights
 from engine.runner.apply_stages import alive_mask, apply_decisions, prepare
 from engine.runner.global_step import read_unit_decisions
 from engine.runner.memory import release_unused_memory
@@ -131,12 +132,14 @@ def write_final(table: pa.Table, folder: Path, sink: Sink, order: list[str], ran
         parts.append({"tar": part.tar, "parquet": part.parquet, "samples": part.samples,
                       "bytes": tar.bytes, "sha256": tar.sha256,
                       "parquet_bytes": sidecar.bytes, "parquet_sha256": sidecar.sha256})
+    rights = sidecar_rights(folder / part["parquet"] for part in parts)  # the card's, merged at finalize
     rejects = None
     if dead.num_rows:
         written = write_parquet(reject_table(dead), str(folder / REJECTS))
         rejects = {"file": REJECTS, "rows": dead.num_rows, "bytes": written.bytes, "sha256": written.sha256}
     return {"inputs": table.num_rows, "kept": kept.num_rows, "rejected": dead.num_rows,
-            "parts": parts, "rejects": rejects, "stats": unit_stats(table, order, ranges)}
+            "parts": parts, "rejects": rejects, "stats": unit_stats(table, order, ranges),
+            "rights": rights}
 
 
 def reject_table(dead: pa.Table) -> pa.Table:

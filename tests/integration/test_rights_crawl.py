@@ -157,3 +157,21 @@ def test_pairs_job_rights(ray_local, tmp_path, capsys):
     card = render_card(out)
     assert "## Licences and rights" in card and "| cc-by-4.0 | 1 |" in card
     assert "tdm_reservation 2" in card and "iptc_data_mining 2" in card
+    assert_card_rights_from_merged_counts(out, card)
+
+
+def assert_card_rights_from_merged_counts(out, card: str) -> None:
+    """The run merged its units' rights counts into stats.json; the card made from them is the
+    card made by counting every sidecar (the path a folder without them takes)."""
+    from engine.output.card import render_card
+    from engine.output.rights import rights_summary
+
+    original = (out / "stats.json").read_text()
+    stats = json.loads(original)
+    assert stats["rights"]["licenses"] and rights_summary(out) == rights_summary(out, exact=True)
+    del stats["rights"]
+    (out / "stats.json").write_text(json.dumps(stats))
+    try:
+        assert render_card(out) == card
+    finally:
+        (out / "stats.json").write_text(original)

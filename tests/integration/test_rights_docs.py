@@ -13,6 +13,7 @@ import pytest
 from engine.job import Params
 from engine.sources.warc_write import write_warc
 from tests.integration.fetch_servers import Server, reply
+from tests.integration.test_rights_crawl import assert_card_rights_from_merged_counts
 from tests.rights_images import c2pa_signed_jpeg, jpeg, personal_exif, xmp_attributes, xmp_elements
 
 PLUS = "http://ns.useplus.org/ldf/vocab/"
@@ -132,3 +133,4 @@ def test_docs_job_rights(ray_local, tmp_path):
     assert summary["rejected"]["tdm_reservation"] == 3
     card = render_card(out)
     assert "| cc-by-sa-4.0 | 1 |" in card and "| cc0-1.0 | 1 |" in card
+    assert_card_rights_from_merged_counts(out, card)

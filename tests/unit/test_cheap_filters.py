@@ -60,6 +60,17 @@ def test_probe_refuses_decompression_bombs_before_decoding():
     assert (row[C.REJECT_REASON], row[C.REJECT_SCORE], row[C.REJECT_THRESHOLD]) == ("too_many_pixels", 120000, 100000)
 
 
+def test_pillows_bomb_warning_rejects_every_record_of_a_batch_and_leaves_the_filters(monkeypatch):
+    import warnings
+
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100_000)  # 400x300 now warns, under 2x: no error
+    before = list(warnings.filters)
+    rows = run(ProbeImage(), [jpeg((400, 300)), jpeg((64, 48)), jpeg((300, 400))])
+    assert [r[C.REJECT_REASON] for r in rows] == ["too_many_pixels", None, "too_many_pixels"]
+    assert "could be decompression bomb" in rows[0][C.REJECT_DETAIL]
+    assert warnings.filters == before  # the batch's filter is gone once it is done
+
+
 def test_probe_rejects_garbage_and_disallowed_formats():
     rows = run(ProbeImage(formats=("PNG",)), [b"\x00not an image", jpeg()])
     assert [r[C.REJECT_REASON] for r in rows] == ["decode_error", "unsupported_format"]
