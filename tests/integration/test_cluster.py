@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 ACTOR_JOB = '''
 from engine.job import Job
+from engine.params import ParamSet
 from engine.sinks import WebDatasetSink
 from engine.sources import open_source
 from engine.stage import Resources, Stage
@@ -36,6 +37,9 @@ class Tag(Stage):
 
     def __call__(self, batch):
         return batch
+
+
+PARAMS = ParamSet()
 
 
 def job(inputs, out, params):
@@ -57,9 +61,12 @@ def test_submit_runs_the_job_on_the_cluster(tmp_path):
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:] + cluster.logs()
         assert "SUCCEEDED" in result.stderr and "inputs" in result.stdout
         assert verify_output(tmp_path / "out") == []
+        typo = loomery(["submit", "demo", "--address", cluster.dashboard, "--input", str(inputs),
+                        "--out", str(tmp_path / "typo"), "--param", "no_such_param=1"], cluster.env)
+        assert typo.returncode == 2 and "no_such_param" in typo.stderr  # refused before submitting
         failing = loomery(["submit", "demo", "--address", cluster.dashboard, "--input", str(inputs),
-                           "--out", str(tmp_path / "bad"), "--param", "no_such_param=1"], cluster.env)
-        assert failing.returncode == 1 and "FAILED" in failing.stderr
+                           "--out", str(tmp_path / "bad"), "--param", "unit_size=0"], cluster.env)
+        assert failing.returncode == 1 and "FAILED" in failing.stderr  # a valid int the job refuses
         quick = loomery(["submit", "demo", "--address", cluster.dashboard, "--input", str(inputs),
                          "--out", str(tmp_path / "nowait"), "--no-wait"], cluster.env)
         assert quick.returncode == 0 and quick.stdout.strip()
