@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import cpu_call as cpu  # noqa: E402
 from bench.common import emit  # noqa: E402
 from engine import columns as C  # noqa: E402
 from engine.output.folder import OutputFolder  # noqa: E402
@@ -91,12 +92,6 @@ def build(out: Path, records: int, unit_size: int) -> dict:
                 1e6 * merge_seconds / (units * 3), 1),
             "sketch_b64_bytes_mean": round(float(np.mean(sizes))), "sketch_b64_bytes_max": max(sizes),
             "stats_json_bytes": (out / "stats.json").stat().st_size}
-
-
-def cpu(fn):
-    start = time.process_time()
-    result = fn()
-    return time.process_time() - start, result
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import cpu_call as cpu  # noqa: E402
 from bench.common import emit  # noqa: E402
 from engine.output.rights import merge_rights, rights_summary, sidecar_rights  # noqa: E402
 
@@ -79,12 +80,6 @@ def build(out: Path, records: int, unit_size: int, kind: str) -> dict:
     units = -(-records // unit_size)
     return {"units": units, "unit_counts_cpu_s": round(unit_seconds, 3), "merge_cpu_s": round(merge_seconds, 5),
             "rights_json_bytes": len(json.dumps(rights))}
-
-
-def cpu(fn):
-    start = time.process_time()
-    result = fn()
-    return time.process_time() - start, result
 
 
 def main() -> None:

@@ -74,3 +74,10 @@ class PeakRss:
 def emit(**fields) -> None:
     """Print the bench's one JSON line (bench, ours, baseline, ratio, ...)."""
     print(json.dumps(fields, sort_keys=True))
+
+
+def cpu_call(fn):
+    """``(CPU seconds of this process spent in fn(), its result)``."""
+    start = time.process_time()
+    result = fn()
+    return time.process_time() - start, result

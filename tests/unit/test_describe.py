@@ -9,20 +9,7 @@ from engine.runner.phases import plan_phases
 from loomery.cli import main
 from loomery.commands.describe import describe
 
-
-@pytest.fixture(autouse=True)
-def empty_caches(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOOMERY_MODEL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-
-
-@pytest.fixture
-def url_list(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.table({"url": ["http://example.invalid/a.jpg"], "caption": ["a"]}), tmp_path / "u.parquet")
-    return str(tmp_path / "u.parquet")
+pytestmark = pytest.mark.usefixtures("empty_caches")
 
 
 @pytest.mark.parametrize("name,params", [

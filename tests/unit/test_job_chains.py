@@ -7,24 +7,11 @@ from engine.jobfile import build_job
 from filters.clip import ClipScore
 from filters.clip.top_fraction import ClipTopFraction
 
+pytestmark = pytest.mark.usefixtures("empty_caches")
+
 MODEL_STAGES = ("language", "pii", "toxicity", "nsfw", "faces", "text_in_image", "clip_score",
                 "clip_top_fraction")
 DOC_MODEL_STAGES = ("pii", "toxicity", "doc_nsfw", "doc_faces", "doc_text_in_image", "doc_clip_score")
-
-
-@pytest.fixture(autouse=True)
-def empty_caches(tmp_path, monkeypatch):
-    monkeypatch.setenv("LOOMERY_MODEL_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-
-
-@pytest.fixture
-def url_list(tmp_path):
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    pq.write_table(pa.table({"url": ["http://example.invalid/a.jpg"], "caption": ["a"]}), tmp_path / "u.parquet")
-    return str(tmp_path / "u.parquet")
 
 
 def chain(name, inputs, only, **params):
