@@ -42,7 +42,7 @@ def jpeg_segments(data: bytes) -> Iterator[tuple[int, int, int]]:
             yield marker, pos, pos + 2
             pos += 2
             continue
-        (length,) = struct.unpack(">H", data[pos + 2:pos + 4])
+        length = data[pos + 2] << 8 | data[pos + 3]  # big-endian, as struct ">H" reads it
         yield marker, pos, min(len(data), pos + 2 + length)
         pos += 2 + length
 

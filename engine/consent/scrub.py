@@ -54,27 +54,34 @@ def strip_metadata(data: bytes) -> bytes:
     return data
 
 
-def _keep_jpeg_segment(marker: int, payload: bytes) -> bool:
+def _keep_jpeg_segment(marker: int, data: bytes, start: int, end: int) -> bool:
+    """Whether the segment at ``data[start:end]`` stays (its payload begins at ``start + 4``)."""
+    if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # RSTn, TEM: no payload
+        return True
     if marker == 0xFE:  # COM
         return False
     if marker == 0xE0:  # APP0: JFIF/JFXX (a JFXX thumbnail aside, nothing personal)
-        return payload.startswith(b"JFIF\x00")
+        return data.startswith(b"JFIF\x00", start + 4, end)
     if marker == 0xE2:
-        return payload.startswith(b"ICC_PROFILE\x00")
+        return data.startswith(b"ICC_PROFILE\x00", start + 4, end)
     if marker == 0xEE:
-        return payload.startswith(b"Adobe")  # colour transform: needed to decode CMYK right
+        return data.startswith(b"Adobe", start + 4, end)  # colour transform: needed to decode CMYK right
     return not 0xE1 <= marker <= 0xEF
 
 
 def _strip_jpeg(data: bytes) -> bytes:
-    out, pos = [data[:2]], 2
+    kept, pos, unchanged = [(0, 2)], 2, True
     for marker, start, end in jpeg_segments(data):
-        standalone = 0xD0 <= marker <= 0xD7 or marker == 0x01  # RSTn, TEM: no payload
-        if standalone or _keep_jpeg_segment(marker, data[start + 4:end]):
-            out.append(data[start:end])
+        if _keep_jpeg_segment(marker, data, start, end):
+            kept.append((start, end))
+            unchanged = unchanged and start == pos  # fill bytes between segments are dropped
+        else:
+            unchanged = False
         pos = end
-    out.append(data[pos:])  # the scan data and everything after it, as it is
-    return b"".join(out)
+    if unchanged:  # most images: nothing to drop, so no copy (~7 us a record less)
+        return data
+    kept.append((pos, len(data)))  # the scan data and everything after it, as it is
+    return b"".join(data[a:b] for a, b in kept)
 
 
 def _strip_png(data: bytes) -> bytes:

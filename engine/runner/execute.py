@@ -55,15 +55,19 @@ def run_stage_here(stage: Stage, table: pa.Table, gate: GateRef | None = None) -
 class ReadStep:
     """The read, which publishes an empty unit at once: a byte range may hold no record, and a
     table with no rows cannot tell the write which unit it is. ``published`` then holds the
-    write's summary row; steps in other operators see an empty table and the write passes it by."""
+    write's summary row; steps in other operators see an empty table and the write passes it by.
+    A unit this phase already published (a task retried after its first attempt got that far)
+    is passed by the same way: its staged input may be gone already."""
 
     def __init__(self, read: ReadUnit, write: WriteUnit):
         self.read, self.write = read, write
         self.published: pa.Table | None = None
 
     def __call__(self, batch: pa.Table, unit: Unit | None = None) -> pa.Table:
+        self.published = self.write.already_published(batch.column("unit")[0].as_py())
+        if self.published is not None:
+            return batch.slice(0, 0)
         table = self.read(batch, unit)
-        self.published = None
         if table.num_rows == 0:
             self.published = self.write(table, unit=batch.column("unit")[0].as_py())
         return table

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,10 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
     for note in notes:
         log.warning("note: %s", note)
     phase_records = []
-    with ray_session(address, workers), \
+    # finalize touches files only: it runs while Ray shuts down, which is ~1 s of waiting for
+    # Ray's processes to exit at the end of every embedded run
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="finalize") as finishing, \
+            ray_session(address, workers), \
             job_host_gate(job.stages, ray.cluster_resources().get("CPU", 1.0)) as gate:
         no_decisions = None
         for phase in phases:
@@ -87,8 +91,9 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
                                 on_bucket=lambda b: failpoint("global_bucket"),
                                 on_publish=lambda r: failpoint("global_publish"))
                 no_decisions.append(read_no_decisions(step.folder))
-    models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
-    manifest = finalize(work, units, phases[-1].index, record, models, phase_records, notes)
+        models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
+        finished = finishing.submit(finalize, work, units, phases[-1].index, record, models, phase_records, notes)
+    manifest = finished.result()
     log.info("done: %d inputs, %d kept, %d rejected -> %s", manifest["totals"]["inputs"],
              manifest["totals"]["kept"], manifest["totals"]["rejected"], out)
     return manifest

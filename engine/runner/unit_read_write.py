@@ -61,6 +61,15 @@ class WriteUnit:
     def __init__(self, phase: Phase, out: str, sink: Sink, order: list[str], ranges: dict):
         self.phase, self.out, self.sink, self.order, self.ranges = phase, out, sink, order, ranges
 
+    def already_published(self, unit: int) -> pa.Table | None:
+        """The summary row of ``unit`` if this phase already published it (a task retried after
+        its first attempt published the unit and removed the records it read), else None."""
+        work = WorkDir(self.out)
+        if not work.is_done(self.phase.index, unit):
+            return None
+        info = work.done_info(self.phase.index, unit)
+        return pa.table({"unit": [unit], "rows": [info.get("rows", info.get("inputs", 0))]})
+
     def __call__(self, table: pa.Table, unit: int | None = None) -> pa.Table:
         if unit is None:
             if table.num_rows == 0:  # an empty unit (a byte range may hold no record): published by its read
@@ -75,6 +84,10 @@ class WriteUnit:
             info = write_staging(table, tmp, self.phase)
         info["unit"] = unit
         work.publish_unit(self.phase.index, unit, tmp, info)
+        if self.phase.index > 0:  # published: the records staged for this phase are spent
+            staged = work.unit(self.phase.index - 1, unit)
+            for name in (RECORDS, LEGACY_RECORDS):
+                (staged / name).unlink(missing_ok=True)
         rows = table.num_rows
         del table
         release_unused_memory()  # the unit's buffers: this worker's next task may be smaller
@@ -134,7 +147,8 @@ def write_final(table: pa.Table, folder: Path, sink: Sink, order: list[str], ran
     records = conform(kept.select([c for c in kept.column_names if not C.is_internal(c)]), sink.schema)
     parts = []
     for part in sink.write(records, str(folder)):
-        tar, sidecar = describe(str(folder / part.tar)), describe(str(folder / part.parquet))
+        tar = part.tar_file or describe(str(folder / part.tar))
+        sidecar = part.parquet_file or describe(str(folder / part.parquet))
         parts.append({"tar": part.tar, "parquet": part.parquet, "samples": part.samples,
                       "bytes": tar.bytes, "sha256": tar.sha256,
                       "parquet_bytes": sidecar.bytes, "parquet_sha256": sidecar.sha256})

@@ -30,15 +30,18 @@ def _run_unit(steps: Callable, unit: Unit) -> int:
 def run_unit_tasks(steps: Callable, units: list[Unit], *, num_cpus: float, limit: int | None,
                    on_unit: Callable[[int], None]) -> None:
     """Run ``steps`` (an ``execute.Fused`` ending in the unit's write) once per unit, at most
-    ``limit`` at once (None: as many as the cluster's CPUs hold); ``on_unit`` is called as each
-    unit is published. The driver holds one reference per task in flight.
+    ``limit`` at once (None: as many as the cluster's CPUs hold, and one more queued); ``on_unit``
+    is called as each unit is published. The driver holds one reference per task in flight.
 
     On a task's error the tasks in flight are cancelled and the error is raised: the units
     published so far stay published, and a rerun resumes after them.
     """
-    if limit is None:
-        cpus = ray.cluster_resources().get("CPU", 1.0)
-        limit = max(1, math.floor(cpus / max(num_cpus, 0.1) + 1e-9))
+    capacity = max(1, math.floor(ray.cluster_resources().get("CPU", 1.0) / max(num_cpus, 0.1) + 1e-9))
+    limit = capacity if limit is None else limit
+    if limit >= capacity:
+        # one task waits queued, so a worker that finishes a unit starts the next at once
+        # instead of idling for a round trip through the driver; the CPUs still cap how many run
+        limit = capacity + 1
     steps_ref = ray.put(steps)  # once, not once per task
     task = _run_unit.options(num_cpus=num_cpus)
     todo = iter(units)

@@ -7,6 +7,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from engine.sinks.files import WrittenFile
+
 
 @dataclass(frozen=True)
 class ShardPart:
@@ -18,6 +20,9 @@ class ShardPart:
     tar: str  # file name of the tar inside the unit folder
     parquet: str  # file name of the Parquet sidecar inside the unit folder
     samples: int
+    # size and sha256 as the sink wrote them; None: the runner reads the file to learn them
+    tar_file: WrittenFile | None = None
+    parquet_file: WrittenFile | None = None
 
 
 class Sink:

@@ -66,9 +66,10 @@ class DocumentSink(ShardedSink):
             key = row["key"]
             tar.add(f"{key}.json", dumps(row))
             tar.add(f"{key}.{IMAGES_MEMBER}", pack_images(blobs, len(row.get("texts") or [])))
-        tar.close()
-        write_parquet(meta, os.path.join(folder, name + ".parquet"))
-        return ShardPart(tar=name + ".tar", parquet=name + ".parquet", samples=chunk.num_rows)
+        tar_file = tar.close()
+        parquet_file = write_parquet(meta, os.path.join(folder, name + ".parquet"))
+        return ShardPart(tar=name + ".tar", parquet=name + ".parquet", samples=chunk.num_rows,
+                         tar_file=tar_file, parquet_file=parquet_file)
 
     def config(self) -> dict[str, Any]:
         return {**super().config(), "samples_per_shard": self.samples_per_shard,

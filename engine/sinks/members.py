@@ -21,13 +21,23 @@ def json_rows(table: pa.Table) -> list[dict[str, Any]]:
     """Rows of ``table`` as JSON-ready dicts (binary columns left out, null values left out)."""
     keep = [f.name for f in table.schema if not pa.types.is_binary(f.type)
             and not (pa.types.is_list(f.type) and pa.types.is_binary(f.type.value_type))]
-    return [{k: v for k, v in row.items() if not _missing(v)} for row in table.select(keep).to_pylist()]
+    table = table.select(keep)
+    # a column without a single value is left out whole, not value by value
+    table = table.select([i for i, column in enumerate(table.columns) if column.null_count < len(column)])
+    floats = [f.name for f in table.schema if pa.types.is_floating(f.type)]  # the only NaNs
+    rows = [{k: v for k, v in row.items() if v is not None} for row in table.to_pylist()]
+    for row in rows if floats else ():
+        for name in floats:
+            value = row.get(name)
+            if value is not None and value != value:
+                del row[name]
+    return rows
 
 
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)  # null or NaN
+# one encoder for every record: json.dumps with options builds a new one per call
+_ENCODER = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
 
 
 def dumps(row: dict[str, Any]) -> bytes:
     """A record's ``.json`` member: sorted keys, UTF-8."""
-    return json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+    return _ENCODER.encode(row).encode("utf-8")

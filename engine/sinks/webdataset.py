@@ -64,9 +64,10 @@ class WebDatasetSink(ShardedSink):
             tar.add(f"{key}.{image_extension(image, fmt)}", image)
             tar.add(f"{key}.txt", (row.get("caption") or "").encode("utf-8"))
             tar.add(f"{key}.json", dumps(row))
-        tar.close()
-        write_parquet(with_datacomp_text(meta), stem + ".parquet")
-        return ShardPart(tar=f"part-{index:05d}.tar", parquet=f"part-{index:05d}.parquet", samples=chunk.num_rows)
+        tar_file = tar.close()
+        parquet_file = write_parquet(with_datacomp_text(meta), stem + ".parquet")
+        return ShardPart(tar=f"part-{index:05d}.tar", parquet=f"part-{index:05d}.parquet", samples=chunk.num_rows,
+                         tar_file=tar_file, parquet_file=parquet_file)
 
     def config(self) -> dict[str, Any]:
         return {

@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from engine.sinks.files import DeterministicTar
+from engine.sinks.files import DeterministicTar, describe
 
 
 def tarfile_bytes(members: list[tuple[str, bytes]]) -> bytes:
@@ -31,7 +31,7 @@ def ours(tmp_path, members: list[tuple[str, bytes]]) -> bytes:
     for name, data in members:
         tar.add(name, data)
     written = tar.close()
-    assert written.bytes == os.path.getsize(path)
+    assert written == describe(str(path))  # hashed as written: the same as reading it back
     return path.read_bytes()
 
 
