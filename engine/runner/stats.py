@@ -37,7 +37,9 @@ def unit_stats(
     if unknown:
         raise ValueError(f"rows rejected by stages outside the chain: {sorted(unknown)}")
     alive = table.num_rows
-    kept = table.filter(pc.is_null(table.column(C.REJECT_STAGE)))
+    scored = sorted({c for ranges in score_ranges.values() for c in ranges if c in table.column_names})
+    # the score columns only: filtering the whole table would copy every kept image's bytes
+    kept = table.select(scored).filter(pc.is_null(table.column(C.REJECT_STAGE)))
     out: dict[str, dict[str, Any]] = {}
     for name in stage_order:
         rejected = sum(by_stage.get(name, Counter()).values())
