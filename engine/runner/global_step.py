@@ -55,6 +55,7 @@ import ray
 from engine.atomic import write_json
 from engine.runner import global_tasks as T
 from engine.runner.global_clusters import cluster
+from engine.runner.global_verify import verify
 from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc, write_parquet_atomic
 from engine.runner.workdir import read_json
 from engine.stage import ClusterStage, GlobalStage
@@ -102,6 +103,7 @@ def run_global_step(
     max_in_flight: int = 4,
     on_bucket: Callable[[int], None] = lambda b: None,
     on_publish: Callable[[int], None] = lambda r: None,
+    on_verify: Callable[[int], None] = lambda q: None,
 ) -> dict:
     """Decide ``inputs.stage`` over every signature and publish its decisions per unit.
 
@@ -141,6 +143,11 @@ def run_global_step(
                         lambda buckets: [on_bucket(b) for b in buckets])
     pool.drain()
     clock.lap("decide")
+    # 3b. verify (cluster stages whose payloads travel once per record)
+    if clusters and getattr(stage, "payloads", False):
+        decided = verify(stage_ref, decided, inputs.unit_folders, inputs.stage_index, folder, parts, counts,
+                         on_verify)
+        clock.lap("verify")
     # 4. components (cluster stages)
     if clusters:
         decided = cluster(stage_ref, decided, folder, parts, counts)

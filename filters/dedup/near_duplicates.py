@@ -22,10 +22,12 @@ from filters.dedup.decisions import (  # noqa: F401  (re-exported: their home be
     EDGE_SCHEMA,
     REASON,
     _payload_matrix,
+    bucket_candidates,
     bucket_edges,
     cluster_rows_to_decisions,
     clusters_to_decisions,
     edge_endpoints,
+    verify_candidates,
 )
 from filters.dedup.graph import KEEP_POLICIES
 from filters.dedup.lsh import bucket_of
@@ -80,6 +82,7 @@ class NearDuplicates(ClusterStage):
     """
 
     name = "near_duplicates"
+    payloads = True  # each record's payload is written once, not in each of its ~21 band rows
 
     def __init__(
         self,
@@ -187,10 +190,30 @@ class NearDuplicates(ClusterStage):
             return _empty_signatures(C.UNIT in batch.column_names)
         return pa.concat_tables(tables)
 
+    def split_payloads(self, signatures: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """(band rows without ``payload``, one payload row per record and signal: ``_seq``,
+        ``signal``, ``payload``): what the runner writes when band rows would repeat a record's
+        payload in each of its bands (16 text and 5 image bands by default)."""
+        if "payload" not in signatures.column_names:
+            return signatures, _empty_payloads()
+        seq = signatures[C.SEQ].to_numpy()
+        _, code = np.unique(signatures["signal"].to_numpy(zero_copy_only=False), return_inverse=True)
+        order = np.lexsort((seq, code))
+        first = order[np.r_[True, (np.diff(seq[order]) != 0) | (np.diff(code[order]) != 0)]]
+        payloads = signatures.select([C.SEQ, "signal", "payload"]).take(pa.array(first))
+        return signatures.drop_columns(["payload"]), payloads
+
     # global step ---------------------------------------------------------------------------
     def decide(self, signatures: pa.Table) -> pa.Table:
-        """Verified candidate edges among the band rows of one bucket."""
+        """Verified candidate edges among the band rows of one bucket; band rows without a
+        ``payload`` (see :meth:`split_payloads`) give the candidate pairs, for :meth:`check_pairs`."""
+        if "payload" not in signatures.column_names:
+            return bucket_candidates(signatures, self._signals)
         return bucket_edges(signatures, self._signals)
+
+    def check_pairs(self, candidates: pa.Table) -> pa.Table:
+        """The candidate pairs (with both ends' ``payload``) that pass their signal's check."""
+        return verify_candidates(candidates, self._signals)
 
     def endpoints(self, edges: pa.Table) -> pa.Table:
         """Two rows per edge, one per record: ``seq``, ``key``, ``pri``, ``signal``, ``similarity``."""
@@ -237,6 +260,10 @@ def _binary_rows(payload: np.ndarray) -> pa.Array:
     flat = np.ascontiguousarray(payload).reshape(-1)
     offsets = np.arange(0, (len(payload) + 1) * width, width, dtype=np.int32)
     return pa.Array.from_buffers(pa.binary(), len(payload), [None, pa.py_buffer(offsets), pa.py_buffer(flat.tobytes())])
+
+
+def _empty_payloads() -> pa.Table:
+    return pa.schema([(C.SEQ, pa.int64()), ("signal", pa.string()), ("payload", pa.binary())]).empty_table()
 
 
 def _empty_signatures(with_unit: bool) -> pa.Table:
