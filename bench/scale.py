@@ -10,6 +10,11 @@ phase would write (``--unit-size`` records per unit) for N records of one shape:
   MinHash payload, pri); 5% of the records copy an earlier record's band (chains included), so
   the step finds edges and joins them into clusters. One bucket per 5,000 records, as planned.
 
+With ``--bands F`` (near only) a record has F band rows (band 0..F-1, as TextSignal's 16) and
+N counts band rows, so N / F records; a duplicate copies every band of its source. NearDuplicates
+writes each record's payload once (``payloads``); ``--payload-in-bands`` runs the same rows with
+the payload in every band row, the layout before, as the baseline.
+
 Duplicates copy a record of their own 100-unit chunk or one of 1,000 originals shared by the
 whole run (see :class:`Synthetic`), so clusters span units, buckets' partitions and chunks.
 
@@ -24,6 +29,7 @@ baseline, is gone with ``loomery dedup``'s own runtime.)
 against a single-process loop at 20k and 200k records (:mod:`bench.pipeline`; options after ``--``).
 
     python -m bench.scale --part global --sizes 100000 1000000 --shape exact near
+    python -m bench.scale --part global --sizes 100000 1000000 --shape near --bands 16 [--payload-in-bands]
     python -m bench.scale --part plan -- --warc-paths 10 10000
     python -m bench.scale --part pipeline
 """

@@ -17,6 +17,10 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
    rows are sent to the unit(s) holding their key (a join with the bucket's own rows) and
    written as one file sorted by unit. A :class:`~engine.stage.ClusterStage`'s edges are
    written instead (pairs of seqs, and one row per edge end).
+3b. **Verify** (cluster stages with ``payloads``: ``NearDuplicates``). Band rows carry no
+   payload; ``decide`` writes candidate pairs, which P tasks join with both records' payloads
+   (written once per record, in seq-hash partitions) and check (:mod:`engine.runner.global_verify`:
+   2 * U * P opens, the payloads read twice, the pairs through the object store twice).
 4. **Components** (cluster stages only). Large-star/small-star rounds over all the edges as
    Ray tasks, edges shuffled through the object store (:mod:`engine.runner.components`); then
    each end row is joined with its node's label and shuffled by label, so that one task holds
@@ -27,16 +31,18 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
    file per unit that has decisions: ``units/uNNNNNN.arrow``. The next phase's unit reads its
    own file (or finds none): no broadcast, no ``ray.put`` of the decisions.
 
-Costs: opens U*P + 2S + R*(S or P) + U; bytes read: the signature bytes once (twice where a
-partition is spilled into sub-ranges) and the decisions twice; task memory bounded by
+Costs: opens U*P + 2S + R*(S or P) + U (+ S + 2*U*P for a verify step); bytes read: the
+signature bytes once (twice where a partition is spilled into sub-ranges), payloads twice and
+the decisions twice; task memory bounded by
 SUBRANGE_BYTES (decide), one unit file (gather), the edges / P (components); the driver holds
 object references and counts only. Decisions depend on neither B, P, S nor the number of
 workers: buckets are decided whole, rows keep input order, keepers are chosen by (priority,
 seq) and labels are smallest seqs.
 
 Resume: every gather, decide, cluster and publish output is a file published by rename with a
-marker; a restarted driver skips what exists. The components rerun as a whole (their inputs,
-the edge files, are kept). Failpoint ``global_bucket`` fires once per bucket decided,
+marker; a restarted driver skips what exists. The verify step and the components rerun as a
+whole (their inputs, the candidate and payload files, the edge files, are kept). Failpoint
+``global_bucket`` fires once per bucket decided, ``global_verify`` once per verify task,
 ``global_publish`` once per unit range published.
 """
 

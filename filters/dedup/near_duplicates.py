@@ -7,6 +7,21 @@ every signal's edges into one graph (connected components as Ray tasks, nothing 
 driver) and ``cluster_decisions`` keeps one record per component. ``combine`` does the same in
 one process, for tests and small graphs. Rejected records carry ``dup_of`` (their keeper's key)
 and ``dup_cluster``; keepers of a cluster get ``dup_cluster`` too (rows with a null reason).
+
+What travels (``payloads = True``): a record has about 21 band rows in the pairs job (16 text, 5
+image), each hashed to its own bucket. The runner cuts them with :meth:`NearDuplicates.split_payloads`:
+band rows keep (key, bucket, signal, band, band_hash, pri, seq, unit), about 60 bytes each, and
+the payload (512-byte MinHash signature, 8-byte pHash, embedding) is written once per record and
+signal into seq-hash partition files; ``decide`` finds candidate pairs from band rows alone and
+the runner's verify step (:mod:`engine.runner.global_verify`) joins them with both payloads and
+calls :meth:`NearDuplicates.check_pairs`. Per record that is ~21 * 60 + 550 bytes written instead
+of ~16 * 580 + 5 * 80 (measured by ``bench/scale.py --bands 16``: 1.56 KB against 9.27 KB per
+record of 16 text bands written, 2.15 KB against 9.32 KB read by the step), in exchange for 2 * U
+* P more file opens (the payload partitions, read by two tasks each) and the candidate pairs
+crossing the object store twice. The alternative of keeping the payload in one band row per
+bucket saves nothing: a record's bands hash to different buckets (21 bands in 200,000 buckets at
+1B records almost never share one). The edges, hence the decisions, are those of checking each
+bucket's pairs on its own rows' payloads: a pair's similarity depends on its two records only.
 """
 
 from __future__ import annotations
@@ -45,8 +60,9 @@ class NearDupConfig:
     ``image_max_bits``: pHash distance of duplicate images; ``embedding_threshold``: cosine bound
     of duplicate embeddings; ``keep``: ``first`` | ``score`` (highest ``score_column``) |
     ``longest`` (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``:
-    more buckets for larger runs, so that one bucket's band rows (a text signature each, 512
-    bytes per band) stay a few tens of MB whatever the run's size. ``verify`` may also be
+    more buckets for larger runs, so that one bucket's band rows stay a few tens of MB whatever
+    the run's size (in one process each carries its record's payload; in a run, see the module
+    docstring). ``verify`` may also be
     ``"exact"``, ``"minhash"`` or ``"none"`` (see :class:`~filters.dedup.signals.TextSignal`):
     ``"exact"`` carries each text's shingle hashes in its band rows, or with ``shingle_dir`` saves
     them once per text in that folder, which every worker must be able to read (see
