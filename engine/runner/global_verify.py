@@ -22,8 +22,8 @@ outputs): the band rows lose their payload (F * N * 512 bytes less written and r
 gather/decide); the payloads are written once (N * 512 bytes per text signal) and read twice
 (attach, verify); the candidate pairs are written once by decide (about 90 bytes each), read
 once, and cross the object store twice (the second time with one payload each). Opens: S + 2 *
-U * P (the gather step already opens U * P). Memory per task: one payload partition (N * 512 /
-P bytes) and its pairs. Edges and therefore decisions are exactly those of checking each bucket's
+U * P (the gather step already opens U * P). Memory per task: its pairs (C / P), their payloads,
+and one unit's payload file at a time. Edges and therefore decisions are exactly those of checking each bucket's
 pairs on its own rows' payloads: a pair's records, seqs, priorities and similarity do not
 depend on which bucket found it.
 
@@ -71,31 +71,44 @@ def _concat(tables) -> pa.Table | None:
     return pa.concat_tables(tables, promote_options="permissive") if tables else None
 
 
-def _payloads(unit_folders: list[str], stage_index: int, q: int) -> pa.Table | None:
-    """Payload rows of seq partition ``q``, from every unit that has some."""
-    files = [payload_file(Path(u), q, stage_index) for u in unit_folders]
-    return _concat(read_ipc(f) for f in files if f.exists())
+def _payload_tables(unit_folders: list[str], stage_index: int, q: int):
+    """Payload rows of seq partition ``q``, one unit's file at a time."""
+    for folder in unit_folders:
+        path = payload_file(Path(folder), q, stage_index)
+        if path.exists():
+            yield read_ipc(path)
 
 
-def _attach_payload(pairs: pa.Table, payloads: pa.Table | None, seq_column: str, name: str) -> pa.Table:
-    """``pairs`` with the payload of the record ``seq_column`` names (per signal) as ``name``."""
-    if payloads is None:
-        raise RuntimeError("candidate pairs name records that have no payload rows")
-    have_signal = payloads.column("signal").to_numpy(zero_copy_only=False)
-    have_seq = payloads.column(C.SEQ).to_numpy()
+def _attach_payload(pairs: pa.Table, payload_tables, seq_column: str, name: str) -> pa.Table:
+    """``pairs`` with the payload of the record ``seq_column`` names (per signal) as ``name``,
+    looked up in ``payload_tables`` (an iterable of payload row tables, read one at a time: a
+    task holds one unit's file and the payloads its pairs need, never a whole partition)."""
     want_signal = pairs.column("signal").to_numpy(zero_copy_only=False)
     want_seq = pairs.column(seq_column).to_numpy()
-    at = np.zeros(len(want_seq), np.int64)
-    for signal in np.unique(want_signal):
-        rows = np.flatnonzero(have_signal == signal)
-        order = np.argsort(have_seq[rows], kind="stable")
-        known = have_seq[rows][order]
-        mine = np.flatnonzero(want_signal == signal)
-        pos = np.minimum(np.searchsorted(known, want_seq[mine]), max(0, len(known) - 1))
-        if not len(known) or np.any(known[pos] != want_seq[mine]):
-            raise RuntimeError(f"candidate pairs of signal {signal!r} name records without a payload")
-        at[mine] = rows[order[pos]]
-    return pairs.append_column(name, payloads.column("payload").combine_chunks().take(pa.array(at)))
+    signals = np.unique(want_signal)
+    wanted = {s: np.flatnonzero(want_signal == s) for s in signals}
+    found_at, found = [], []
+    for table in payload_tables:
+        have_signal = table.column("signal").to_numpy(zero_copy_only=False)
+        have_seq = table.column(C.SEQ).to_numpy()
+        payload = table.column("payload").combine_chunks()
+        for signal in signals:
+            rows = np.flatnonzero(have_signal == signal)
+            if not len(rows):
+                continue
+            order = np.argsort(have_seq[rows], kind="stable")
+            known = have_seq[rows][order]
+            mine = wanted[signal]
+            pos = np.minimum(np.searchsorted(known, want_seq[mine]), len(known) - 1)
+            hit = known[pos] == want_seq[mine]
+            found_at.append(mine[hit])
+            found.append(payload.take(pa.array(rows[order[pos[hit]]])))
+    at = np.concatenate(found_at) if found_at else np.zeros(0, np.int64)
+    if len(at) != len(want_seq) or len(np.unique(at)) != len(at):
+        raise RuntimeError(f"candidate pairs name records without a payload ({len(want_seq) - len(at)} of "
+                           f"{len(want_seq)} missing) or with two")
+    values = pa.concat_arrays(found) if found else pa.array([], pa.binary())
+    return pairs.append_column(name, values.take(pa.array(np.argsort(at, kind="stable"))))
 
 
 def _distinct(pairs: pa.Table) -> pa.Table:
@@ -109,24 +122,25 @@ def _distinct(pairs: pa.Table) -> pa.Table:
     return pairs.take(pa.array(order[first]))
 
 
-def _with_counts(values: list, parts: int):
-    """A task's returns for ``num_returns=parts + 1``: the pieces, then this process's IO counts."""
-    return (*values, take_counts())
+def _with_counts(pieces: list) -> tuple:
+    """A task's returns for ``num_returns=len(pieces) + 1``: the pieces, then this process's IO
+    counts."""
+    return (*pieces, take_counts())
 
 
 @ray.remote
 def _route(path: str, parts: int):
     table = read_parquet(path)
-    return _with_counts(_split(table if "seq" in table.column_names else None, "seq", parts), parts)
+    return _with_counts(_split(table if "seq" in table.column_names else None, "seq", parts))
 
 
 @ray.remote
 def _attach(unit_folders: list[str], stage_index: int, q: int, parts: int, *pieces):
     pairs = _concat(pieces)
     if pairs is None:
-        return _with_counts([None] * parts, parts)
-    pairs = _attach_payload(_distinct(pairs), _payloads(unit_folders, stage_index, q), "seq", "payload")
-    return _with_counts(_split(pairs, "other_seq", parts), parts)
+        return _with_counts([None] * parts)
+    pairs = _attach_payload(_distinct(pairs), _payload_tables(unit_folders, stage_index, q), "seq", "payload")
+    return _with_counts(_split(pairs, "other_seq", parts))
 
 
 @ray.remote
@@ -136,7 +150,8 @@ def _verify(stage, unit_folders: list[str], stage_index: int, q: int, out: str, 
     if pairs is None:
         edges, ends = pa.table(seqs), pa.table({"seq": pa.array([], pa.int64()), C.UNIT: pa.array([], pa.int64())})
     else:
-        pairs = _attach_payload(pairs, _payloads(unit_folders, stage_index, q), "other_seq", "other_payload")
+        pairs = _attach_payload(pairs, _payload_tables(unit_folders, stage_index, q), "other_seq",
+                                "other_payload")
         checked = stage.check_pairs(pairs)
         ends = stage.endpoints(checked)
         units = pa.concat_arrays([checked.column(C.UNIT).combine_chunks(),
@@ -159,6 +174,7 @@ def verify(stage_ref, decided: list[str], unit_folders: list[str], stage_index: 
     candidates = 0
     for path in decided:  # footers only: the tasks below read the files
         candidates += pq.read_metadata(path).num_rows
+        counts["opens"] = counts.get("opens", 0) + 1
     if not candidates:
         write_json(marker, [])
         return []

@@ -54,8 +54,9 @@ def test_pairs_checked_on_payloads_sent_once_are_the_edges_of_bands_with_payload
         edges.append(stage.decide(inline.filter(pc.equal(inline["bucket"], bucket))))
         candidates = stage.decide(bands.filter(pc.equal(bands["bucket"], bucket)))
         assert "similarity" not in candidates.column_names
-        joined = _attach_payload(candidates, payloads, "seq", "payload")
-        checked.append(stage.check_pairs(_attach_payload(joined, payloads, "other_seq", "other_payload")))
+        halves = [payloads.slice(0, payloads.num_rows // 2), payloads.slice(payloads.num_rows // 2)]
+        joined = _attach_payload(candidates, halves, "seq", "payload")  # as two units' files
+        checked.append(stage.check_pairs(_attach_payload(joined, halves, "other_seq", "other_payload")))
         assert checked[-1].to_pylist() == edges[-1].to_pylist()  # same edges, same order
     assert sum(t.num_rows for t in edges) > 100
     assert {e["signal"] for t in edges for e in t.to_pylist()} == {"text", "embedding"}
@@ -81,7 +82,9 @@ def test_a_candidate_without_its_payload_is_an_error_not_a_silent_miss():
     pairs = pa.table({"seq": pa.array([1], pa.int64()), "signal": ["text"]})
     payloads = pa.table({C.SEQ: pa.array([2], pa.int64()), "signal": ["text"], "payload": [b"x"]})
     with pytest.raises(RuntimeError, match="without a payload"):
-        _attach_payload(pairs, payloads, "seq", "payload")
+        _attach_payload(pairs, [payloads], "seq", "payload")
+    with pytest.raises(RuntimeError, match="without a payload"):
+        _attach_payload(pairs, [], "seq", "payload")
 
 
 @pytest.mark.parametrize("parts", [1, 5, 16])
