@@ -4,8 +4,8 @@ joined with their two records' payloads, checked, and written as edges for the c
 Why: a record has about 21 band rows (16 text and 5 image bands), each in its own bucket. With
 the payload (a 512-byte MinHash signature for text) in every band row, the band rows written,
 gathered and read are about 21 times the signatures. Instead each unit writes a record's payload
-once, into the file of its seq's hash partition (``pay{S}-{QQQQ}.arrow``, P partitions, as
-the bucket ranges), and ``decide`` only finds candidate pairs. Then, as Ray tasks with the pairs
+once, into the file of its seq's hash partition (``pay-{S}-{QQQQ}.arrow``, P partitions, as
+many as the bucket ranges), and ``decide`` only finds candidate pairs. Then, as Ray tasks with the pairs
 shuffled through the object store (nothing on the driver):
 
 1. **Route** (one task per decide output): candidate pairs split by the hash partition of their
@@ -18,14 +18,14 @@ shuffled through the object store (nothing on the driver):
    their end rows (``dec-vQQQQ.parquet``) that the components step reads as before.
 
 Costs (N records, F band rows per record, C candidate pairs, U units, P partitions, S decide
-outputs): the band rows lose their payload (F * N * 512 bytes less written and read twice by
-gather/decide); the payloads are written once (N * 512 bytes per text signal) and read twice
-(attach, verify); the candidate pairs are written once by decide (about 90 bytes each), read
-once, and cross the object store twice (the second time with one payload each). Opens: S + 2 *
-U * P (the gather step already opens U * P). Memory per task: its pairs (C / P), their payloads,
-and one unit's payload file at a time. Edges and therefore decisions are exactly those of checking each bucket's
-pairs on its own rows' payloads: a pair's records, seqs, priorities and similarity do not
-depend on which bucket found it.
+outputs): the band rows lose their payload, (F - 1) * N * 512 bytes fewer written by the units
+and read by gather (text); the payloads are written once (N * 512 bytes per text signal) and read
+twice (attach, verify); the candidate pairs are written once by decide (about 90 bytes each),
+read once, and cross the object store twice (the second time with one payload each). Opens:
+S + 2 * U * P (the gather step already opens U * P). Memory per task: its pairs (C / P), their
+payloads, and one unit's payload file at a time. Edges and therefore decisions are exactly those
+of checking each bucket's pairs on its own rows' payloads: a pair's records, seqs, priorities and
+similarity do not depend on which bucket found it.
 
 Resume: the step reruns as a whole unless ``verified.json`` exists (its inputs, the decide
 outputs and payload files, are kept); failpoint ``global_verify`` fires once per verify task.
