@@ -106,7 +106,8 @@ def _attach_payload(pairs: pa.Table, payload_tables, seq_column: str, name: str)
     at = np.concatenate(found_at) if found_at else np.zeros(0, np.int64)
     if len(at) != len(want_seq) or len(np.unique(at)) != len(at):
         raise RuntimeError(f"candidate pairs name records without a payload ({len(want_seq) - len(at)} of "
-                           f"{len(want_seq)} missing) or with two")
+                           f"{len(want_seq)} missing) or with two; units staged by a loomery version "
+                           "that kept payloads in the band rows cannot be resumed: start the run again")
     values = pa.concat_arrays(found) if found else pa.array([], pa.binary())
     return pairs.append_column(name, values.take(pa.array(np.argsort(at, kind="stable"))))
 
