@@ -10,6 +10,11 @@ phase would write (``--unit-size`` records per unit) for N records of one shape:
   MinHash payload, pri); 5% of the records copy an earlier record's band (chains included), so
   the step finds edges and joins them into clusters. One bucket per 5,000 records, as planned.
 
+With ``--bands F`` (near only) a record has F band rows (band 0..F-1, as TextSignal's 16) and
+N counts band rows, so N / F records; a duplicate copies every band of its source. NearDuplicates
+writes each record's payload once (``payloads``); ``--payload-in-bands`` runs the same rows with
+the payload in every band row, the layout before, as the baseline.
+
 Duplicates copy a record of their own 100-unit chunk or one of 1,000 originals shared by the
 whole run (see :class:`Synthetic`), so clusters span units, buckets' partitions and chunks.
 
@@ -24,6 +29,7 @@ baseline, is gone with ``loomery dedup``'s own runtime.)
 against a single-process loop at 20k and 200k records (:mod:`bench.pipeline`; options after ``--``).
 
     python -m bench.scale --part global --sizes 100000 1000000 --shape exact near
+    python -m bench.scale --part global --sizes 100000 1000000 --shape near --bands 16 [--payload-in-bands]
     python -m bench.scale --part plan -- --warc-paths 10 10000
     python -m bench.scale --part pipeline
 """
@@ -60,20 +66,23 @@ class Synthetic:
 
     POOL = 1000
 
-    def __init__(self, shape: str, n: int, seed: int = 0):
+    def __init__(self, shape: str, n: int, seed: int = 0, bands: int = 1):
         self.shape, self.n, self.buckets = shape, n, buckets_for(shape, n)
+        self.bands = bands if shape == "near" else 1
+        self.records = n // self.bands
         rng = np.random.default_rng(seed)
         self.pool_value = rng.integers(0, 2**63, self.POOL, dtype=np.int64)
         self.pool_band = rng.integers(0, 9, self.POOL).astype(np.int32)
-        self.pool_hash = rng.integers(0, 2**63, self.POOL, dtype=np.int64).view(np.uint64)
+        self.pool_hash = rng.integers(0, 2**63, (self.POOL, self.bands), dtype=np.int64).view(np.uint64)
         self.pool_payload = rng.integers(0, 2**32, (self.POOL, 128), dtype=np.uint64).astype(np.uint32)
 
     def chunk(self, lo: int, hi: int) -> pa.Table:
+        """The rows of records ``[lo, hi)`` (``bands`` rows each for the near shape)."""
         from engine import columns as C
 
         n, rng = hi - lo, np.random.default_rng(lo + 1)
         seq = np.arange(lo, hi, dtype=np.int64)
-        keys = pa.array(np.char.add("k", seq.astype(str)))
+        keys = np.char.add("k", seq.astype(str))
         share = 0.10 if self.shape == "exact" else 0.05
         dup = np.flatnonzero(rng.random(n) < share)
         dup = dup[dup > 0]
@@ -84,27 +93,32 @@ class Synthetic:
             value = rng.integers(0, 2**63, n, dtype=np.int64)
             value[dup] = np.where(from_pool, self.pool_value[pool], value[source])
             hexes = pa.array(np.char.zfill(np.char.mod("%x", value.view(np.uint64)), 64))
-            table = pa.table({"value": hexes, "key": keys,
+            table = pa.table({"value": hexes, "key": pa.array(keys),
                               "bucket": pa.array(value.view(np.uint64) % np.uint64(self.buckets), pa.int64())})
         else:
             band = rng.integers(0, 9, n).astype(np.int32)
-            band_hash = rng.integers(0, 2**63, n, dtype=np.int64).view(np.uint64)
+            band_hash = rng.integers(0, 2**63, (n, self.bands), dtype=np.int64).view(np.uint64)
             payload = rng.integers(0, 2**32, (n, 128), dtype=np.uint64).astype(np.uint32)
             for d, s, p, f in zip(dup.tolist(), source.tolist(), pool.tolist(), from_pool.tolist(), strict=True):
                 if f:
                     band[d], band_hash[d], payload[d] = self.pool_band[p], self.pool_hash[p], self.pool_payload[p]
                 else:  # in order, so that copies of copies form chains
                     band[d], band_hash[d], payload[d] = band[s], band_hash[s], payload[s]
-            offsets = np.arange(0, (n + 1) * 512, 512, dtype=np.int32)
+            if self.bands > 1:  # one row per band of each record, as TextSignal makes them
+                band = np.tile(np.arange(self.bands, dtype=np.int32), n)
+                seq, keys = np.repeat(seq, self.bands), np.repeat(keys, self.bands)
+                payload = np.repeat(payload, self.bands, axis=0)
+            band_hash, rows = band_hash.reshape(-1), n * self.bands
+            offsets = np.arange(0, (rows + 1) * 512, 512, dtype=np.int32)
             table = pa.table({
-                "key": keys,
+                "key": pa.array(keys),
                 "bucket": pa.array(band_hash % np.uint64(self.buckets), pa.int64()),
-                "signal": pa.array(["text"] * n, pa.string()),
+                "signal": pa.array(["text"] * rows, pa.string()),
                 "band": pa.array(band, pa.int32()),
                 "band_hash": pa.array(band_hash, pa.uint64()),
-                "payload": pa.Array.from_buffers(pa.binary(), n, [None, pa.py_buffer(offsets),
-                                                                  pa.py_buffer(payload.view(np.uint8).reshape(-1))]),
-                "pri": pa.array(np.zeros(n), pa.float64()),
+                "payload": pa.Array.from_buffers(pa.binary(), rows, [None, pa.py_buffer(offsets),
+                                                                     pa.py_buffer(payload.view(np.uint8).reshape(-1))]),
+                "pri": pa.array(np.zeros(rows), pa.float64()),
             })
         return table.append_column(C.SEQ, pa.array(seq))
 
@@ -122,19 +136,23 @@ def stage_for(shape: str, buckets: int):
     return stage
 
 
-def write_units(data: Synthetic, folder: Path, unit_size: int, partitions: int) -> list[str]:
-    """The phase's signature files, per unit, partitioned as the runner writes them."""
+def write_units(data: Synthetic, folder: Path, unit_size: int, partitions: int, stage) -> list[str]:
+    """The phase's signature files, per unit (``unit_size`` records), partitioned as the runner
+    writes them (with the payloads once per record where the stage has ``payloads``)."""
     from engine import columns as C
-    from engine.runner.partition_files import write_partitioned
+    from engine.runner.partition_files import write_partitioned, write_payloads
 
     buckets, folders, chunk = data.buckets, [], 100 * unit_size
-    for unit, lo in enumerate(range(0, data.n, unit_size)):
+    for unit, lo in enumerate(range(0, data.records, unit_size)):
         if lo % chunk == 0:
-            table = data.chunk(lo, min(data.n, lo + chunk))
-        rows = table.slice(lo % chunk, unit_size)
+            table = data.chunk(lo, min(data.records, lo + chunk))
+        rows = table.slice((lo % chunk) * data.bands, unit_size * data.bands)
         rows = rows.append_column(C.UNIT, pa.array(np.full(rows.num_rows, unit, np.int64)))
         path = folder / f"u{unit:06d}"
         path.mkdir(parents=True)
+        if getattr(stage, "payloads", False):
+            rows, payloads = stage.split_payloads(rows)
+            write_payloads(payloads, path, partitions)
         write_partitioned(rows, path, buckets, partitions)
         folders.append(str(path))
     return folders
@@ -145,15 +163,18 @@ def run_global_size(shape: str, n: int, args) -> dict:
 
     from engine.runner.global_step import StepInputs, plan_partitions, run_global_step
 
-    data = Synthetic(shape, n)
+    data = Synthetic(shape, n, bands=args.bands)
     buckets = data.buckets
     stage = stage_for(shape, buckets)
+    if args.payload_in_bands:
+        stage.payloads = False  # the layout before payloads travelled once per record
     parts = plan_partitions(stage, n)
     work = Path(tempfile.mkdtemp(prefix=f"scale-{shape}-", dir=args.tmp))
     try:
-        files = write_units(data, work / "p0", args.unit_size, parts)
+        files = write_units(data, work / "p0", args.unit_size, parts, stage)
         signature_bytes = sum(f.stat().st_size for f in (work / "p0").rglob("*") if f.is_file())
-        out = {"shape": shape, "n": n, "units": len(files), "buckets": buckets, "partitions": parts,
+        out = {"shape": shape, "n": n, "records": data.records, "bands": data.bands, "units": len(files),
+               "buckets": buckets, "partitions": parts, "payloads_once": bool(getattr(stage, "payloads", False)),
                "signature_bytes": signature_bytes}
         with PeakRss(os.getpid()) as peak:
             start = time.perf_counter()
@@ -221,6 +242,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--unit-size", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--tmp", default=None, help="where the synthetic signature files go")
+    parser.add_argument("--bands", type=int, default=1,
+                        help="near shape: band rows per record (16: TextSignal's default); N counts rows")
+    parser.add_argument("--payload-in-bands", action="store_true",
+                        help="near shape: the payload in every band row (the layout before it travelled once)")
     parser.add_argument("rest", nargs="*", help="options of the plan and pipeline parts, after --")
     args = parser.parse_args(argv)
     result = PARTS[args.part](args)

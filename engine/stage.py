@@ -242,6 +242,22 @@ class ClusterStage(GlobalStage):
     ``(cluster, seq)``, and returns one decision row per record, carrying ``_unit`` and ``_seq``.
     """
 
+    # With ``payloads``, what a pair is checked on travels once per record instead of in each of
+    # its signature rows: the runner cuts each unit's signature rows with ``split_payloads``,
+    # ``decide`` then returns unchecked candidate pairs (no ``similarity`` column), and the
+    # runner joins each pair with its two records' payloads and hands them to ``check_pairs``.
+    payloads: bool = False
+
+    def split_payloads(self, signatures: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """(signature rows without their payload, payload rows: ``_seq``, ``signal``, ``payload``,
+        one per record and signal)."""
+        raise NotImplementedError
+
+    def check_pairs(self, candidates: pa.Table) -> pa.Table:
+        """The candidate pairs (``decide``'s rows, with ``payload`` and ``other_payload`` added)
+        that are duplicates: edges as ``decide`` returns them without ``payloads``."""
+        raise NotImplementedError
+
     def endpoints(self, edges: pa.Table) -> pa.Table:
         raise NotImplementedError
 

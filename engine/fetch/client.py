@@ -20,7 +20,7 @@ from engine.fetch.deadlines import Deadlines
 from engine.fetch.decode import ACCEPT_ENCODING
 from engine.fetch.hostgate_client import GateRef
 from engine.fetch.policy import FetchPolicy, FetchResult
-from engine.fetch.politeness import RETRYABLE_REASONS, HostLimiter, backoff_delay
+from engine.fetch.politeness import RETRYABLE_REASONS, HostLimiter, backoff_delay, host_pause
 from engine.fetch.resolve import FetchError, Resolver, Target
 from engine.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
 from engine.fetch.transport import Transport, read_body
@@ -33,7 +33,7 @@ _ROBOTS_HEADERS = {"Accept": "text/plain, */*;q=0.5"}  # over the session's imag
 class FetchSession:
     """Fetches URLs under one :class:`FetchPolicy`, sharing DNS answers, robots.txt and
     per-host limits across calls. Use it from one event loop. With ``gate`` (the job's host
-    gate, :mod:`engine.fetch.hostgate_client`) per-host limits, Retry-After pauses and robots.txt
+    gate, :mod:`engine.fetch.hostgate_client`) per-host limits, 429/503 pauses and robots.txt
     answers are shared with every other fetch worker of the job."""
 
     def __init__(self, policy: FetchPolicy, gate: GateRef | None = None):
@@ -89,9 +89,8 @@ class FetchSession:
             if delay > policy.max_retry_after_s:
                 result.detail = f"{result.detail}; asked to wait {delay:g}s, over the cap"
                 break
-            host = urlsplit(result.final_url or url).hostname or ""
-            if retry_after is not None:
-                self.limiter.pause(host, delay)
+            if pause_s := host_pause(result.reason, delay):  # for every worker of the job
+                self.limiter.pause(urlsplit(result.final_url or url).hostname or "", pause_s)
             await asyncio.sleep(delay)
         result.elapsed_s = time.monotonic() - started
         if result.reason is not None:

@@ -1,4 +1,4 @@
-"""The job's host gate as a fetch worker sees it: per-host slots, Retry-After pauses and
+"""The job's host gate as a fetch worker sees it: per-host slots, 429/503 pauses and
 robots.txt answers shared by every fetch worker of a job.
 
 The runner starts the gate's service (``engine/runner/hostgate_actors.py``: async Ray actors, shards
@@ -80,7 +80,8 @@ class RemoteHostGate:
         return _Slot(self._link(host), host)
 
     def pause(self, host: str, seconds: float) -> None:
-        """Hold every worker's requests to ``host`` for ``seconds`` (a Retry-After)."""
+        """Hold every worker's requests to ``host`` for ``seconds`` (a 429 or 503's wait, see
+        :func:`engine.fetch.politeness.host_pause`); pauses do not add up."""
         link = self._link(host)
         link.pauses.append((host, seconds))
         until = time.monotonic() + seconds

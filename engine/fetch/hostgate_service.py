@@ -1,4 +1,4 @@
-"""One shard of the job's host gate: per-host leases, Retry-After pauses and robots.txt answers
+"""One shard of the job's host gate: per-host leases, 429/503 pauses and robots.txt answers
 for every fetch worker of a job (DESIGN invariant 5: politeness holds for the whole job).
 
 The runner runs it as an async Ray actor (``engine/runner/hostgate_actors.py``); fetch workers talk to

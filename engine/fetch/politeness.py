@@ -1,8 +1,18 @@
 """Per-host politeness: a bound on concurrent requests per host, and back-off between retries.
 
-Retries happen only for answers that say "later" (429, 503) and for connection errors. A
-Retry-After header (seconds or an HTTP date) is honoured: the host is paused for everyone until
-then; when it asks for longer than the cap, the fetch gives up instead of retrying early.
+Retries happen only for answers that say "later" (429, 503) and for connection errors. The wait
+before a retry is the server's Retry-After (seconds or an HTTP date) when it sent one, else an
+exponential back-off (``backoff_s``, doubled per attempt); when it is longer than the cap
+(``max_retry_after_s``), the fetch gives up instead of retrying early.
+
+What is paused (:func:`host_pause`): a 429 or 503 pauses its host for every request of the job
+for that wait, with or without Retry-After, since the host said it is overloaded and any request
+meanwhile, from this worker or another, adds to the load. A connection error pauses only the
+request that met it: a refused or reset connection says nothing certain about the host's load
+(one bad pooled connection, one flaky route), and a host that is down fails every request fast
+anyway, each retried at most ``retries`` times. Pauses do not add up: a host's pause ends at the
+latest of the ends asked for, so 429s from many requests in flight together pause it once, for
+at most the cap (a longer wait is never asked: the fetch gives up instead).
 Never retried: 404, 403, any other 4xx, opt-outs, and safety refusals.
 
 :class:`HostLimiter` holds in one process. In a run the runner provides the job's host gate
@@ -19,6 +29,7 @@ from datetime import UTC, datetime
 
 RETRYABLE_STATUS = frozenset({429, 503})
 RETRYABLE_REASONS = frozenset({"connection_error", "http_429", "http_503"})
+PAUSING_REASONS = frozenset({"http_429", "http_503"})  # the host asked for less load
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -48,6 +59,13 @@ def backoff_delay(attempt: int, base_s: float, retry_after_s: float | None) -> f
     return base_s * (2 ** (attempt - 1))
 
 
+def host_pause(reason: str, delay_s: float) -> float:
+    """Seconds for which a retryable failure with ``reason``, retried after ``delay_s``, pauses
+    its host for every request of the job: the whole wait for a 429 or 503 (with or without
+    Retry-After), none for a connection error (see the module docstring)."""
+    return delay_s if reason in PAUSING_REASONS else 0.0
+
+
 class HostLimiter:
     """At most ``per_host`` requests in flight per host; a host can be paused until a time."""
 
@@ -72,7 +90,8 @@ class HostLimiter:
                 self._paused_until.pop(name, None)
 
     def pause(self, host: str, seconds: float) -> None:
-        """Hold every request to ``host`` for ``seconds`` (a Retry-After)."""
+        """Hold every request to ``host`` for ``seconds`` (a 429 or 503's wait); a pause already
+        longer is kept, never extended by the sum."""
         until = time.monotonic() + seconds
         self._paused_until[host] = max(until, self._paused_until.get(host, 0.0))
 

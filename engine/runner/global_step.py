@@ -17,6 +17,10 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
    rows are sent to the unit(s) holding their key (a join with the bucket's own rows) and
    written as one file sorted by unit. A :class:`~engine.stage.ClusterStage`'s edges are
    written instead (pairs of seqs, and one row per edge end).
+3b. **Verify** (cluster stages with ``payloads``: ``NearDuplicates``). Band rows carry no
+   payload; ``decide`` writes candidate pairs, which P tasks join with both records' payloads
+   (written once per record, in seq-hash partitions) and check (:mod:`engine.runner.global_verify`:
+   2 * U * P opens, the payloads read twice, the pairs through the object store twice).
 4. **Components** (cluster stages only). Large-star/small-star rounds over all the edges as
    Ray tasks, edges shuffled through the object store (:mod:`engine.runner.components`); then
    each end row is joined with its node's label and shuffled by label, so that one task holds
@@ -27,16 +31,18 @@ Design (N signature rows, U units, B buckets, P partitions, R = P unit ranges, S
    file per unit that has decisions: ``units/uNNNNNN.arrow``. The next phase's unit reads its
    own file (or finds none): no broadcast, no ``ray.put`` of the decisions.
 
-Costs: opens U*P + 2S + R*(S or P) + U; bytes read: the signature bytes once (twice where a
-partition is spilled into sub-ranges) and the decisions twice; task memory bounded by
+Costs: opens U*P + 2S + R*(S or P) + U (+ S + 2*U*P for a verify step); bytes read: the
+signature bytes once (twice where a partition is spilled into sub-ranges), payloads twice and
+the decisions twice; task memory bounded by
 SUBRANGE_BYTES (decide), one unit file (gather), the edges / P (components); the driver holds
 object references and counts only. Decisions depend on neither B, P, S nor the number of
 workers: buckets are decided whole, rows keep input order, keepers are chosen by (priority,
 seq) and labels are smallest seqs.
 
 Resume: every gather, decide, cluster and publish output is a file published by rename with a
-marker; a restarted driver skips what exists. The components rerun as a whole (their inputs,
-the edge files, are kept). Failpoint ``global_bucket`` fires once per bucket decided,
+marker; a restarted driver skips what exists. The verify step and the components rerun as a
+whole (their inputs, the candidate and payload files, the edge files, are kept). Failpoint
+``global_bucket`` fires once per bucket decided, ``global_verify`` once per verify task,
 ``global_publish`` once per unit range published.
 """
 
@@ -55,6 +61,7 @@ import ray
 from engine.atomic import write_json
 from engine.runner import global_tasks as T
 from engine.runner.global_clusters import cluster
+from engine.runner.global_verify import verify
 from engine.runner.partition_files import IO, add_counts, bucket_range, read_ipc, write_parquet_atomic
 from engine.runner.workdir import read_json
 from engine.stage import ClusterStage, GlobalStage
@@ -102,6 +109,7 @@ def run_global_step(
     max_in_flight: int = 4,
     on_bucket: Callable[[int], None] = lambda b: None,
     on_publish: Callable[[int], None] = lambda r: None,
+    on_verify: Callable[[int], None] = lambda q: None,
 ) -> dict:
     """Decide ``inputs.stage`` over every signature and publish its decisions per unit.
 
@@ -141,6 +149,11 @@ def run_global_step(
                         lambda buckets: [on_bucket(b) for b in buckets])
     pool.drain()
     clock.lap("decide")
+    # 3b. verify (cluster stages whose payloads travel once per record)
+    if clusters and getattr(stage, "payloads", False):
+        decided = verify(stage_ref, decided, inputs.unit_folders, inputs.stage_index, folder, parts, counts,
+                         on_verify)
+        clock.lap("verify")
     # 4. components (cluster stages)
     if clusters:
         decided = cluster(stage_ref, decided, folder, parts, counts)

@@ -32,6 +32,8 @@ from engine.runner.partition_files import (
     write_parquet_atomic,
 )
 
+OTHER_UNIT = "other_unit"  # a candidate pair's second record's unit (the first's is _unit)
+
 
 def unit_decisions_file(folder: str | Path, unit: int) -> Path:
     return Path(folder) / "units" / f"u{unit:06d}.arrow"
@@ -188,7 +190,11 @@ def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]
             if not clusters and not parts:  # keep the columns: a unit with no rows applies them
                 parts.append(decided.append_column(C.UNIT, pa.array([], pa.int64())))
             continue
-        if clusters:
+        if clusters and getattr(stage, "payloads", False):  # candidate pairs, verified later
+            decided = decided.filter(pc.not_equal(decided.column("seq"), decided.column("other_seq")))
+            units = [pa.array(_unit_of_seq(rows, decided.column(end).to_numpy())) for end in ("seq", "other_seq")]
+            parts.append(decided.append_column(C.UNIT, units[0]).append_column(OTHER_UNIT, units[1]))
+        elif clusters:
             decided = decided.filter(pc.not_equal(decided.column("seq"), decided.column("other_seq")))
             ends = stage.endpoints(decided)
             ends = ends.append_column(C.UNIT, pa.array(_unit_of_seq(rows, ends.column("seq").to_numpy())))
@@ -197,7 +203,9 @@ def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]
         else:
             parts.append(decided if C.UNIT in decided.column_names else route_to_units(decided, rows))
     del table
-    if clusters:
+    if clusters and getattr(stage, "payloads", False):  # candidate pairs: no edges yet
+        result = pa.concat_tables(parts) if parts else empty_rows()
+    elif clusters:
         empty = pa.table({"seq": pa.array([], pa.int64()), "other_seq": pa.array([], pa.int64())})
         write_parquet_atomic(pa.concat_tables(edges) if edges else empty, edge_file(out))
         result = pa.concat_tables(parts, promote_options="permissive") if parts else empty_rows()

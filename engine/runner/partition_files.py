@@ -145,6 +145,34 @@ def write_partitioned(signatures: pa.Table, folder: Path, buckets: int, partitio
     return written
 
 
+PAYLOAD_PREFIX = "pay-"
+
+
+def payload_file(folder: Path, partition: int, stage: int = 0) -> Path:
+    """A unit's payload rows (one per record and signal, see ``ClusterStage.payloads``) whose
+    seq hashes to ``partition``, for the ``stage``-th global stage its phase emits."""
+    return folder / f"{PAYLOAD_PREFIX}{stage}-{partition:04d}.arrow"
+
+
+def write_payloads(payloads: pa.Table, folder: Path, partitions: int, stage: int = 0) -> list[int]:
+    """Write a unit's payload rows, one file per non-empty seq-hash partition
+    (:func:`engine.runner.components.owner` of ``_seq``), each sorted by seq. Returns the
+    partitions written."""
+    from engine.runner.components import owner
+
+    if not payloads.num_rows:
+        return []
+    part = owner(payloads.column(C.SEQ).to_numpy(), partitions)
+    order = np.lexsort((payloads.column(C.SEQ).to_numpy(), part))
+    table, part = payloads.take(pa.array(order)), part[order]
+    starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+    written = []
+    for lo, hi in zip(starts.tolist(), np.r_[starts[1:], len(part)].tolist(), strict=True):
+        write_ipc(table.slice(lo, hi - lo), payload_file(folder, int(part[lo]), stage))
+        written.append(int(part[lo]))
+    return written
+
+
 def read_partition(unit_folders: list[str], partition: int, stage: int = 0) -> pa.Table | None:
     """Every unit's rows of ``partition``, sorted by bucket, then unit and input order; None when
     no unit has any. One open per unit that has rows there (a ``stat`` for the others)."""

@@ -89,7 +89,8 @@ def run_job(job: Job, *, address: str | None = None, workers: int | None = None,
                                   removed_by=tuple(str(work.global_dir(phase.index, e)) for e in range(g)))
                 run_global_step(step, max_in_flight=max(2, workers or 4),
                                 on_bucket=lambda b: failpoint("global_bucket"),
-                                on_publish=lambda r: failpoint("global_publish"))
+                                on_publish=lambda r: failpoint("global_publish"),
+                                on_verify=lambda q: failpoint("global_verify"))
                 no_decisions.append(read_no_decisions(step.folder))
         models = [{**m, "stage": m.get("stage") or s.name} for s in job.stages for m in s.models()]
         finished = finishing.submit(finalize, work, units, phases[-1].index, record, models, phase_records, notes)

@@ -15,7 +15,7 @@ from engine.output.rights import sidecar_rights
 from engine.runner.apply_stages import alive_mask, apply_decisions, prepare
 from engine.runner.global_step import read_unit_decisions
 from engine.runner.memory import release_unused_memory
-from engine.runner.partition_files import write_ipc, write_partitioned
+from engine.runner.partition_files import write_ipc, write_partitioned, write_payloads
 from engine.runner.phases import Phase
 from engine.runner.stats import unit_stats
 from engine.runner.workdir import WorkDir
@@ -103,6 +103,9 @@ def write_staging(table: pa.Table, folder: Path, phase: Phase) -> dict[str, Any]
     info: dict[str, Any] = {"rows": table.num_rows, "alive": alive.num_rows, "signatures": [], "partitions": []}
     for g, (stage, parts) in enumerate(zip(phase.emits, phase.partitions, strict=True)):
         signatures = signatures_of(stage, alive)
+        if getattr(stage, "payloads", False):  # a record's payload once, not in each band row
+            signatures, payloads = stage.split_payloads(signatures)
+            write_payloads(payloads, folder, parts, g)
         info["partitions"].append(write_partitioned(signatures, folder, stage.bucket_count, parts, g))
         info["signatures"].append(signatures.num_rows)
     return info

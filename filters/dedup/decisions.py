@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 
 from engine import columns as C
 from filters.dedup.graph import cluster_nodes
-from filters.dedup.signals import verified_pairs
+from filters.dedup.signals import candidate_pairs, checked
 
 REASON = "near_duplicate"
 EDGE_SCHEMA = pa.schema(
@@ -33,12 +33,27 @@ EDGE_SCHEMA = pa.schema(
 )
 
 
+CANDIDATE_SCHEMA = pa.schema([f for f in EDGE_SCHEMA if f.name != "similarity"])
+
+
 def bucket_edges(signatures: pa.Table, signals: dict) -> pa.Table:
     """Verified candidate edges (:data:`EDGE_SCHEMA`) among the band rows of one bucket, each
-    signal's rows checked by that signal (``signals``: name -> signal)."""
-    edges = []
-    if not signatures.num_rows:
+    signal's rows checked by that signal (``signals``: name -> signal) on the rows' ``payload``."""
+    candidates = bucket_candidates(signatures, signals)
+    if not candidates.num_rows:
         return EDGE_SCHEMA.empty_table()
+    payload = _payload_by_seq(signatures, candidates)
+    return verify_candidates(candidates.append_column("payload", payload(candidates["seq"]))
+                             .append_column("other_payload", payload(candidates["other_seq"])), signals)
+
+
+def bucket_candidates(signatures: pa.Table, signals: dict) -> pa.Table:
+    """The candidate pairs (:data:`CANDIDATE_SCHEMA`) among the band rows of one bucket: records
+    (named by key; a key's seq and pri are those of its first row) sharing a band hash in a band
+    of one signal. The rows need no ``payload``: :func:`verify_candidates` checks the pairs."""
+    parts = []
+    if not signatures.num_rows:
+        return CANDIDATE_SCHEMA.empty_table()
     keys = signatures["key"].combine_chunks()
     signal_names = signatures["signal"].to_numpy(zero_copy_only=False)
     for name in np.unique(signal_names):
@@ -46,44 +61,78 @@ def bucket_edges(signatures: pa.Table, signals: dict) -> pa.Table:
         if signal is None:
             continue
         take = np.flatnonzero(signal_names == name)
-        sub = signatures.take(pa.array(take))
+        sub = signatures.select(["band", "band_hash", "pri", C.SEQ]).take(pa.array(take))
         key_ids, key_index = np.unique(
             keys.take(pa.array(take)).to_numpy(zero_copy_only=False), return_inverse=True
         )
-        if getattr(signal, "variable_payload", False):
-            payload = sub["payload"].to_numpy(zero_copy_only=False)  # bytes objects
-        else:
-            payload = _payload_matrix(sub["payload"])
-        pairs, sim = verified_pairs(
-            signal,
-            sub["band"].to_numpy(),
-            sub["band_hash"].to_numpy(),
-            key_index.astype(np.int64),
-            payload,
-            max_group=getattr(signal, "max_group", 64),
-        )
+        key_index = key_index.astype(np.int64)
+        pairs = candidate_pairs(signal, sub["band"].to_numpy(), sub["band_hash"].to_numpy(), key_index,
+                                max_group=getattr(signal, "max_group", 64))
         if not len(pairs):
             continue
         uniq, first = np.unique(key_index, return_index=True)
         seq = sub[C.SEQ].to_numpy()[first]
         pri = sub["pri"].to_numpy()[first]
         a, b = np.searchsorted(uniq, pairs[:, 0]), np.searchsorted(uniq, pairs[:, 1])
-        edges.append(
-            pa.table(
-                {
-                    "key": pa.array(key_ids[pairs[:, 0]], pa.string()),
-                    "other": pa.array(key_ids[pairs[:, 1]], pa.string()),
-                    "seq": pa.array(seq[a], pa.int64()),
-                    "other_seq": pa.array(seq[b], pa.int64()),
-                    "pri": pa.array(pri[a], pa.float64()),
-                    "other_pri": pa.array(pri[b], pa.float64()),
-                    "signal": pa.array([str(name)] * len(pairs), pa.string()),
-                    "similarity": pa.array(sim, pa.float64()),
-                },
-                schema=EDGE_SCHEMA,
-            )
-        )
-    return pa.concat_tables(edges) if edges else EDGE_SCHEMA.empty_table()
+        parts.append(pa.table({
+            "key": pa.array(key_ids[pairs[:, 0]], pa.string()),
+            "other": pa.array(key_ids[pairs[:, 1]], pa.string()),
+            "seq": pa.array(seq[a], pa.int64()),
+            "other_seq": pa.array(seq[b], pa.int64()),
+            "pri": pa.array(pri[a], pa.float64()),
+            "other_pri": pa.array(pri[b], pa.float64()),
+            "signal": pa.array([str(name)] * len(pairs), pa.string()),
+        }, schema=CANDIDATE_SCHEMA))
+    return pa.concat_tables(parts) if parts else CANDIDATE_SCHEMA.empty_table()
+
+
+def verify_candidates(candidates: pa.Table, signals: dict) -> pa.Table:
+    """The candidate pairs that pass their signal's check, as edges (:data:`EDGE_SCHEMA`, then
+    any further columns of ``candidates`` but the payloads): ``candidates`` carry each end's
+    payload in ``payload`` and ``other_payload``. Order kept, signal by signal."""
+    extra = [c for c in candidates.column_names
+             if c not in CANDIDATE_SCHEMA.names and c not in ("payload", "other_payload")]
+    names = candidates["signal"].to_numpy(zero_copy_only=False)
+    parts = []
+    for name in np.unique(names):
+        signal = signals.get(str(name))
+        if signal is None:
+            continue
+        sub = candidates.take(pa.array(np.flatnonzero(names == name)))
+        if getattr(signal, "variable_payload", False):
+            a = sub["payload"].to_numpy(zero_copy_only=False)  # bytes objects
+            b = sub["other_payload"].to_numpy(zero_copy_only=False)
+        else:
+            a, b = _payload_matrix(sub["payload"]), _payload_matrix(sub["other_payload"])
+        ok, sim = checked(signal, a, b)
+        kept = sub.filter(pa.array(ok))
+        parts.append(kept.append_column("similarity", pa.array(sim[ok], pa.float64()))
+                     .select(EDGE_SCHEMA.names + extra))
+    if not parts:
+        schema = pa.schema(list(EDGE_SCHEMA) + [candidates.schema.field(c) for c in extra])
+        return schema.empty_table()
+    return pa.concat_tables(parts)
+
+
+def _payload_by_seq(signatures: pa.Table, candidates: pa.Table):
+    """A function from a column of seqs (all of one signal per candidates' rows) to the band
+    rows' payloads of those records (a record's payload is the same in each of its rows)."""
+    names = signatures["signal"].to_numpy(zero_copy_only=False)
+    wanted = candidates["signal"].to_numpy(zero_copy_only=False)
+    seqs = signatures[C.SEQ].to_numpy()
+    payload = signatures["payload"].combine_chunks()
+
+    def lookup(column: pa.ChunkedArray) -> pa.Array:
+        at = np.zeros(len(wanted), np.int64)
+        values = column.to_numpy()
+        for name in np.unique(wanted):
+            rows = np.flatnonzero(names == name)
+            uniq, first = np.unique(seqs[rows], return_index=True)
+            mine = np.flatnonzero(wanted == name)
+            at[mine] = rows[first[np.searchsorted(uniq, values[mine])]]
+        return payload.take(pa.array(at))
+
+    return lookup
 
 
 def edge_endpoints(edges: pa.Table) -> pa.Table:

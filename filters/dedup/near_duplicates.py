@@ -7,6 +7,21 @@ every signal's edges into one graph (connected components as Ray tasks, nothing 
 driver) and ``cluster_decisions`` keeps one record per component. ``combine`` does the same in
 one process, for tests and small graphs. Rejected records carry ``dup_of`` (their keeper's key)
 and ``dup_cluster``; keepers of a cluster get ``dup_cluster`` too (rows with a null reason).
+
+What travels (``payloads = True``): a record has about 21 band rows in the pairs job (16 text, 5
+image), each hashed to its own bucket. The runner cuts them with :meth:`NearDuplicates.split_payloads`:
+band rows keep (key, bucket, signal, band, band_hash, pri, seq, unit), about 60 bytes each, and
+the payload (512-byte MinHash signature, 8-byte pHash, embedding) is written once per record and
+signal into seq-hash partition files; ``decide`` finds candidate pairs from band rows alone and
+the runner's verify step (:mod:`engine.runner.global_verify`) joins them with both payloads and
+calls :meth:`NearDuplicates.check_pairs`. Per record that is ~21 * 60 + 550 bytes written instead
+of ~16 * 580 + 5 * 80 (measured by ``bench/scale.py --bands 16``: 1.56 KB against 9.27 KB per
+record of 16 text bands written, 2.15 KB against 9.32 KB read by the step), in exchange for 2 * U
+* P more file opens (the payload partitions, read by two tasks each) and the candidate pairs
+crossing the object store twice. The alternative of keeping the payload in one band row per
+bucket saves nothing: a record's bands hash to different buckets (21 bands in 200,000 buckets at
+1B records almost never share one). The edges, hence the decisions, are those of checking each
+bucket's pairs on its own rows' payloads: a pair's similarity depends on its two records only.
 """
 
 from __future__ import annotations
@@ -22,10 +37,12 @@ from filters.dedup.decisions import (  # noqa: F401  (re-exported: their home be
     EDGE_SCHEMA,
     REASON,
     _payload_matrix,
+    bucket_candidates,
     bucket_edges,
     cluster_rows_to_decisions,
     clusters_to_decisions,
     edge_endpoints,
+    verify_candidates,
 )
 from filters.dedup.graph import KEEP_POLICIES
 from filters.dedup.lsh import bucket_of
@@ -43,8 +60,9 @@ class NearDupConfig:
     ``image_max_bits``: pHash distance of duplicate images; ``embedding_threshold``: cosine bound
     of duplicate embeddings; ``keep``: ``first`` | ``score`` (highest ``score_column``) |
     ``longest`` (longest text); ``buckets``: the least number of buckets; ``records_per_bucket``:
-    more buckets for larger runs, so that one bucket's band rows (a text signature each, 512
-    bytes per band) stay a few tens of MB whatever the run's size. ``verify`` may also be
+    more buckets for larger runs, so that one bucket's band rows stay a few tens of MB whatever
+    the run's size (in one process each carries its record's payload; in a run, see the module
+    docstring). ``verify`` may also be
     ``"exact"``, ``"minhash"`` or ``"none"`` (see :class:`~filters.dedup.signals.TextSignal`):
     ``"exact"`` carries each text's shingle hashes in its band rows, or with ``shingle_dir`` saves
     them once per text in that folder, which every worker must be able to read (see
@@ -80,6 +98,7 @@ class NearDuplicates(ClusterStage):
     """
 
     name = "near_duplicates"
+    payloads = True  # each record's payload is written once, not in each of its ~21 band rows
 
     def __init__(
         self,
@@ -187,10 +206,30 @@ class NearDuplicates(ClusterStage):
             return _empty_signatures(C.UNIT in batch.column_names)
         return pa.concat_tables(tables)
 
+    def split_payloads(self, signatures: pa.Table) -> tuple[pa.Table, pa.Table]:
+        """(band rows without ``payload``, one payload row per record and signal: ``_seq``,
+        ``signal``, ``payload``): what the runner writes when band rows would repeat a record's
+        payload in each of its bands (16 text and 5 image bands by default)."""
+        if "payload" not in signatures.column_names:
+            return signatures, _empty_payloads()
+        seq = signatures[C.SEQ].to_numpy()
+        _, code = np.unique(signatures["signal"].to_numpy(zero_copy_only=False), return_inverse=True)
+        order = np.lexsort((seq, code))
+        first = order[np.r_[True, (np.diff(seq[order]) != 0) | (np.diff(code[order]) != 0)]]
+        payloads = signatures.select([C.SEQ, "signal", "payload"]).take(pa.array(first))
+        return signatures.drop_columns(["payload"]), payloads
+
     # global step ---------------------------------------------------------------------------
     def decide(self, signatures: pa.Table) -> pa.Table:
-        """Verified candidate edges among the band rows of one bucket."""
+        """Verified candidate edges among the band rows of one bucket; band rows without a
+        ``payload`` (see :meth:`split_payloads`) give the candidate pairs, for :meth:`check_pairs`."""
+        if "payload" not in signatures.column_names:
+            return bucket_candidates(signatures, self._signals)
         return bucket_edges(signatures, self._signals)
+
+    def check_pairs(self, candidates: pa.Table) -> pa.Table:
+        """The candidate pairs (with both ends' ``payload``) that pass their signal's check."""
+        return verify_candidates(candidates, self._signals)
 
     def endpoints(self, edges: pa.Table) -> pa.Table:
         """Two rows per edge, one per record: ``seq``, ``key``, ``pri``, ``signal``, ``similarity``."""
@@ -237,6 +276,10 @@ def _binary_rows(payload: np.ndarray) -> pa.Array:
     flat = np.ascontiguousarray(payload).reshape(-1)
     offsets = np.arange(0, (len(payload) + 1) * width, width, dtype=np.int32)
     return pa.Array.from_buffers(pa.binary(), len(payload), [None, pa.py_buffer(offsets), pa.py_buffer(flat.tobytes())])
+
+
+def _empty_payloads() -> pa.Table:
+    return pa.schema([(C.SEQ, pa.int64()), ("signal", pa.string()), ("payload", pa.binary())]).empty_table()
 
 
 def _empty_signatures(with_unit: bool) -> pa.Table:

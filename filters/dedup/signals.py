@@ -237,20 +237,33 @@ def verified_pairs(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(id pairs, similarity) of the candidate pairs (records sharing a band hash in a band)
     that pass the signal's check. ``payload[i]`` belongs to the record ``ids[i]``."""
+    pairs = candidate_pairs(signal, band, band_hash, ids, max_group)
+    if not len(pairs):
+        return pairs, np.zeros(0)
+    uniq, first = np.unique(ids, return_index=True)
+    pa_ = payload[first[np.searchsorted(uniq, pairs[:, 0])]]
+    pb_ = payload[first[np.searchsorted(uniq, pairs[:, 1])]]
+    ok, sim = checked(signal, pa_, pb_)
+    return pairs[ok], sim[ok]
+
+
+def candidate_pairs(signal, band: np.ndarray, band_hash: np.ndarray, ids: np.ndarray,
+                    max_group: int = 64) -> np.ndarray:
+    """The sorted id pairs that share a band hash in a band (star pairs in groups above
+    ``max_group``), to be checked by :func:`checked`."""
     pairs, star = group_pairs(band, band_hash, ids, max_group=max_group, with_star=True)
     if star.any() and signal.name == "image":
         # equal image bands are chance collisions, not duplicates: a star can miss real pairs
         logging.getLogger(__name__).warning(
             "image near-duplicates: band groups above %d images were checked as stars only (%d pairs); "
             "lower the distance (dedup_image_bits)", max_group, int(star.sum()))
-    if not len(pairs):
-        return pairs, np.zeros(0)
-    uniq, first = np.unique(ids, return_index=True)
-    pa_ = payload[first[np.searchsorted(uniq, pairs[:, 0])]]
-    pb_ = payload[first[np.searchsorted(uniq, pairs[:, 1])]]
-    sim = signal.check(np.ascontiguousarray(pa_), np.ascontiguousarray(pb_))
-    ok = signal.passes(sim)
-    return pairs[ok], sim[ok]
+    return pairs
+
+
+def checked(signal, a, b) -> tuple[np.ndarray, np.ndarray]:
+    """(passes, similarity) of each pair of payloads ``a[i]``, ``b[i]``."""
+    sim = signal.check(np.ascontiguousarray(a), np.ascontiguousarray(b))
+    return signal.passes(sim), sim
 
 
 class UrlSetSignal:

@@ -19,10 +19,11 @@ SLOW_S = 0.15  # each image answer takes this long, so that requests overlap
 
 
 class CountingSite:
-    """Images under /img/ (slow), /once-429.jpg (429 with Retry-After the first time), and a
-    robots.txt; records the most requests served at once and every image request's time."""
+    """Images under /img/ (slow), /once-429.jpg (429 the first time, with Retry-After unless
+    ``retry_after`` is None), and a robots.txt; records the most requests served at once and
+    every image request's time."""
 
-    def __init__(self, retry_after: int = 2):
+    def __init__(self, retry_after: int | None = 2):
         self.jpeg = make_jpeg(64, 48)
         self.retry_after = retry_after
         self.lock = threading.Lock()
@@ -46,7 +47,8 @@ class CountingSite:
         try:
             if h.path == "/once-429.jpg" and self.told_429_at is None:
                 self.told_429_at = time.monotonic()
-                status, body, headers = 429, b"slow down", {"Retry-After": str(self.retry_after)}
+                status, body, headers = 429, b"slow down", (
+                    {} if self.retry_after is None else {"Retry-After": str(self.retry_after)})
             else:
                 time.sleep(SLOW_S)
                 status, body, headers = 200, self.body(h.path), {"Content-Type": "image/jpeg"}
@@ -137,6 +139,44 @@ def test_a_429_seen_by_one_actor_pauses_the_others(ray_local):
     assert len(delays) == 2 and min(delays) >= 2.0 - 0.05, delays
     _, alone = pause_seen_by_others(ray_local, shared=False)  # without the gate they do not wait
     assert max(alone) < 1.5, alone
+
+
+BACKOFF_S = 2.5  # the first retry's back-off: a 429 without Retry-After pauses the host this long
+SETTLE_S = 0.7  # the pause reaches the gate, and every worker stops reusing leases (FRESH_S 0.5)
+
+
+def crawl_through_a_429(ray, shared: bool) -> tuple[float, list[float], list]:
+    """Three actors crawl one host together; the first one's 11th URL is told 429 without
+    Retry-After. Returns when, every request's time after it, and the results."""
+    from engine.runner.hostgate_actors import start_gate, stop_gate
+
+    site = CountingSite(retry_after=None)
+    policy = FetchPolicy(allow_hosts="127.0.0.1", per_host_concurrency=4, backoff_s=BACKOFF_S)
+    gate = start_gate(shards=1) if shared else None
+    try:
+        with Server("127.0.0.1", site) as server:
+            actors = fetch_actors(ray, 3, policy, gate)
+            ray.get([a.fetch.remote([server.url(f"/img/warm-{n}.jpg")]) for n, a in enumerate(actors)])
+            lists = [[server.url(f"/img/{n}-{i}.jpg") for i in range(36)] for n in range(3)]
+            lists[0].insert(10, server.url("/once-429.jpg"))
+            results = ray.get([a.fetch.remote(u) for a, u in zip(actors, lists, strict=True)])
+            ray.get([actor.close.remote() for actor in actors])
+    finally:
+        if gate is not None:
+            stop_gate(gate)
+    told = site.told_429_at
+    return told, [t - told for t, _ in site.hits if t > told], [r for b in results for r in b]
+
+
+@pytest.mark.integration
+def test_a_429_without_retry_after_pauses_the_host_for_every_actor(ray_local):
+    told, after, results = crawl_through_a_429(ray_local, shared=True)
+    assert told is not None and [r[1] for r in results] == [None] * 109  # all fetched in the end
+    during = [t for t in after if SETTLE_S < t < BACKOFF_S - 0.05]
+    assert during == [], during  # no request from any of the three actors while paused
+    assert len([t for t in after if t >= BACKOFF_S - 0.05]) > 20  # and the crawl went on after
+    _, alone, _ = crawl_through_a_429(ray_local, shared=False)  # without the gate: the test can fail
+    assert len([t for t in alone if SETTLE_S < t < BACKOFF_S - 0.05]) > 10, alone
 
 
 class CountingPhotos(CountingSite):

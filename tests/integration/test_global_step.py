@@ -1,9 +1,12 @@
 """The partitioned global step through the runner: exact and near duplicates give the same shards
-and rejects whatever the number of buckets, partitions and workers, and a run killed inside the
-step (while deciding buckets, while publishing per-unit decisions) resumes to the same bytes."""
+and rejects whatever the number of buckets, partitions and workers, the same as near duplicates'
+band rows each carrying their record's payload (the layout before payloads travelled once), and
+a run killed inside the step (while deciding buckets, verifying candidate pairs, publishing
+per-unit decisions) resumes to the same bytes."""
 
 import dataclasses
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -37,11 +40,14 @@ def corpus(folder) -> str:
     return str(folder)
 
 
-def dedup_job(inputs: str, out: str, buckets: int, partitions: int, records_per_bucket=None) -> Job:
+def dedup_job(inputs: str, out: str, buckets: int, partitions: int, records_per_bucket=None,
+              payload_in_bands: bool = False) -> Job:
     exact = ExactDuplicates(buckets=buckets)
     near = NearDuplicates(text_column="caption", image=True,
                           config=NearDupConfig(threshold=0.7, buckets=buckets, records_per_bucket=records_per_bucket))
     exact.partitions = near.partitions = partitions
+    if payload_in_bands:  # each band row carries its record's payload, checked in decide
+        near.payloads = False
     return Job(name="global-step-test", source=open_source([inputs]),
                stages=[ProbeImage(shard_format="jpeg"), exact, near],
                sink=WebDatasetSink(samples_per_shard=20), out=out, unit_size=15)
@@ -53,9 +59,11 @@ def rejects(out) -> pa.Table:
 
 def test_same_output_for_any_buckets_partitions_and_workers(tmp_path, ray_local):
     inputs = corpus(tmp_path / "in")
-    runs = {"b4-p1-w1": (4, 1, None, 1), "b16-p5-w2": (16, 5, None, 2), "b75-p7-w2": (4, 7, 2, 2)}
-    for name, (buckets, partitions, per_bucket, workers) in runs.items():
-        manifest = run_job(dedup_job(inputs, str(tmp_path / name), buckets, partitions, per_bucket),
+    runs = {"b4-p1-w1": (4, 1, None, 1, False), "b16-p5-w2": (16, 5, None, 2, False),
+            "b75-p7-w2": (4, 7, 2, 2, False), "inline-b4-p1-w1": (4, 1, None, 1, True),
+            "inline-b16-p5-w2": (16, 5, None, 2, True)}
+    for name, (buckets, partitions, per_bucket, workers, inline) in runs.items():
+        manifest = run_job(dedup_job(inputs, str(tmp_path / name), buckets, partitions, per_bucket, inline),
                            workers=workers)
         # Exact and near duplicates are consecutive: one pass writes both signatures, one applies both.
         assert [p["emits"] for p in manifest["phases"]] == ["exact_duplicates+near_duplicates", None]
@@ -88,12 +96,14 @@ def test_killed_inside_the_global_step_resumes_to_the_same_bytes(tmp_path, ray_l
     out = tmp_path / "resumed"
     address = ray_local.get_runtime_context().gcs_address
     script = RESUME_SCRIPT.format(root=str(ROOT), inputs=inputs, out=str(out), address=address)
-    # 1st step: dies while deciding; 1st step publishing; 2nd step (near duplicates) both ways.
-    for point in ("global_bucket:3", "global_publish:2", "global_bucket:10", "global_publish:3"):
+    # 1st step: dies while deciding; 1st step publishing; 2nd step (near duplicates): deciding,
+    # verifying its candidate pairs, publishing.
+    for point in ("global_bucket:3", "global_publish:2", "global_bucket:10", "global_verify:2",
+                  "global_publish:3"):
         env = {**os.environ, "LOOMERY_FAILPOINT": point}
         proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, timeout=300,
                               start_new_session=True)
-        assert proc.returncode != 0, f"{point}: {proc.stdout[-2000:]!r} {proc.stderr[-2000:]!r}"
+        assert proc.returncode == -signal.SIGKILL, f"{point}: {proc.stdout[-2000:]!r} {proc.stderr[-2000:]!r}"
         assert not (out / "manifest.json").exists()
     run_job(dedup_job(inputs, str(out), 16, 5), workers=2)
     assert digests(out) == digests(tmp_path / "whole")
