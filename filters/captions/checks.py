@@ -36,16 +36,20 @@ class CaptionLength(Filter):
         texts = [t or "" for t in batch.column(self.column).to_pylist()]
         words = [len(t.split()) for t in texts]
         verdicts = Verdicts()
-        for text, n in zip(texts, words, strict=True):
+        max_words = float("inf") if self.max_words is None else self.max_words
+        max_chars = float("inf") if self.max_chars is None else self.max_chars
+        for text, n in zip(texts, words, strict=True):  # the first check a caption fails names it
             chars = len(text.strip())
-            checks = [
-                (n < self.min_words, "too_few_words", n, self.min_words),
-                (self.max_words is not None and n > self.max_words, "too_many_words", n, self.max_words),
-                (chars < self.min_chars, "too_short", chars, self.min_chars),
-                (self.max_chars is not None and chars > self.max_chars, "too_long", chars, self.max_chars),
-            ]
-            hit = next((c for c in checks if c[0]), None)
-            verdicts.reject(*hit[1:]) if hit else verdicts.keep()
+            if n < self.min_words:
+                verdicts.reject("too_few_words", n, self.min_words)
+            elif n > max_words:
+                verdicts.reject("too_many_words", n, self.max_words)
+            elif chars < self.min_chars:
+                verdicts.reject("too_short", chars, self.min_chars)
+            elif chars > max_chars:
+                verdicts.reject("too_long", chars, self.max_chars)
+            else:
+                verdicts.keep()
         batch = set_columns(batch, {"caption_words": pa.array(words, pa.int32())})
         return self.verdict(batch, **verdicts.columns())
 
