@@ -84,10 +84,8 @@ class WriteUnit:
             info = write_staging(table, tmp, self.phase)
         info["unit"] = unit
         work.publish_unit(self.phase.index, unit, tmp, info)
-        if self.phase.index > 0:  # published: the records staged for this phase are spent
-            staged = work.unit(self.phase.index - 1, unit)
-            for name in (RECORDS, LEGACY_RECORDS):
-                (staged / name).unlink(missing_ok=True)
+        if self.phase.index > 0:  # published: what the phase before left for this one is spent
+            work.drop_spent(self.phase.index - 1, unit)
         rows = table.num_rows
         del table
         release_unused_memory()  # the unit's buffers: this worker's next task may be smaller

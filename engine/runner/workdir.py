@@ -7,6 +7,7 @@ finished outputs for phase P, with ``_DONE.json`` inside: a unit folder exists o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -62,6 +63,19 @@ class WorkDir:
             if not self.is_done(p, unit):
                 raise
             shutil.rmtree(tmp, ignore_errors=True)
+
+    def drop_spent(self, p: int, unit: int) -> None:
+        """Remove the files of ``unit``'s phase-``p`` folder but its marker, once the next phase
+        has published the unit: its staged records were read, and its signatures were read by
+        the global step, which finished before the next phase began. The marker stays (a resumed
+        run reads it), so at the end finalize removes one small file per unit and phase, not
+        every staged byte and signature file on the driver."""
+        folder = self.unit(p, unit)
+        with contextlib.suppress(FileNotFoundError), os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name != DONE and entry.is_file():
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
     def remove_stale(self) -> None:
         """Remove half-written temporaries left by a killed run."""

@@ -50,14 +50,15 @@ def test_a_retried_task_passes_by_a_unit_its_first_attempt_published(tmp_path):
     assert step.published.to_pylist() == [{"unit": 7, "rows": 2}]
 
 
-def test_publishing_a_unit_removes_the_records_staged_for_it(tmp_path):
+def test_publishing_a_unit_removes_what_the_phase_before_left_for_it(tmp_path):
     work = WorkDir(tmp_path)
     for unit in (3, 4):
         staged = work.new_tmp_unit(0, unit)
         write_ipc(_records(), staged / RECORDS)
+        write_ipc(_records(), staged / "sig-0-0000.arrow")  # what the global step read
         work.publish_unit(0, unit, staged, {"rows": 2})
     pairs = pa.table({"key": ["a", "b"], "caption": ["a cat", "a dog"], "image": [b"\xff\xd8x", b"\xff\xd8y"]})
     _final_write(tmp_path)(prepare(pairs, Unit(3, "in.parquet", 0, 2, 0)))
     assert work.is_done(1, 3)
-    assert not (work.unit(0, 3) / RECORDS).exists()  # spent
-    assert (work.unit(0, 4) / RECORDS).exists()  # not yet
+    assert [p.name for p in work.unit(0, 3).iterdir()] == ["_DONE.json"]  # spent, but its marker
+    assert work.is_done(0, 3) and (work.unit(0, 4) / RECORDS).exists()  # unit 4: not yet
