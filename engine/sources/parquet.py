@@ -7,6 +7,7 @@ from typing import Any
 
 import fsspec
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from engine.keys import record_key
@@ -63,8 +64,10 @@ class ParquetSource(Source):
         url = cols.pop(self.url_col, pa.nulls(n, pa.string())) if self.url_col else None
         captions, reasons = _captions(caption)
         images = image.cast(pa.binary()) if not pa.types.is_binary(image.type) else image
-        for i, blob in enumerate(images.to_pylist()):
-            if reasons[i] is None and not blob:
+        # null or empty, found without copying every image into a Python bytes object
+        no_image = pc.fill_null(pc.equal(pc.binary_length(images), 0), True).to_pylist()
+        for i, missing in enumerate(no_image):
+            if reasons[i] is None and missing:
                 reasons[i] = "missing_image"
         keys = [record_key(f"{name}#{unit.start + i}") for i in range(n)]
         out: dict[str, Any] = {

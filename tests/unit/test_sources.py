@@ -74,7 +74,7 @@ def test_truncated_tar_keeps_what_it_can_and_accounts_for_the_rest(tmp_path):
 
 def test_parquet_source_reads_row_ranges_and_rejects_missing_images(tmp_path):
     rows = 25
-    table = pa.table({"image": [b"img%d" % i if i % 7 else None for i in range(rows)],
+    table = pa.table({"image": [(b"img%d" % i if i != 12 else b"") if i % 7 else None for i in range(rows)],
                       "caption": [f"caption {i}" for i in range(rows)],
                       "extra": list(range(rows))})
     pq.write_table(table, tmp_path / "a.parquet", row_group_size=4)
@@ -83,7 +83,8 @@ def test_parquet_source_reads_row_ranges_and_rejects_missing_images(tmp_path):
     assert [u.size for u in units] == [10, 10, 5]
     middle = source.read(units[1])
     assert middle.column("extra").to_pylist() == list(range(10, 20))
-    assert middle.column(C.REJECT_REASON).to_pylist()[4] == "missing_image"  # row 14
+    assert middle.column(C.REJECT_REASON).to_pylist()[4] == "missing_image"  # row 14: null
+    assert middle.column(C.REJECT_REASON).to_pylist()[2] == "missing_image"  # row 12: no bytes
     keys = [k for u in units for k in source.read(u).column("key").to_pylist()]
     assert len(set(keys)) == rows
 
