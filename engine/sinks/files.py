@@ -36,7 +36,9 @@ class DeterministicTar:
 
     def __init__(self, path: str):
         self.path = path
-        self._file = open(path, "wb")  # noqa: SIM115 -- closed in close()
+        # a 1 MiB buffer: with the default 8 KiB most members cost a write call, 18 -> 13 us
+        # a pair record of three members
+        self._file = open(path, "wb", buffering=1 << 20)  # noqa: SIM115 -- closed in close()
         self._offset = 0
         # hashed as written: reading the tar back to hash it cost ~5 us a record more
         self._digest = hashlib.sha256()
