@@ -121,7 +121,7 @@ class FetchSession:
     async def _follow(self, url: str, result: FetchResult, robots_mode: bool) -> None:
         policy = self.policy
         current = url
-        seen = {url}
+        seen = None  # the URLs of this fetch's hops, made on the first redirect
         for _hop in range(policy.max_redirects + 1):
             checked = check_url(current)
             target = (self.resolver.cached(checked.host, checked.port)
@@ -146,6 +146,7 @@ class FetchSession:
                 if not robots_mode and policy.expect == "image":
                     check_image(result, policy)
                 return
+            seen = seen or {url}
             current = redirect_url(current, location)
             if current in seen:
                 raise FetchError("redirect_limit", f"redirect loop back to {current}")
