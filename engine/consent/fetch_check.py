@@ -10,10 +10,8 @@ With ``policy.respect_tdmrep`` a reservation ends the fetch with reason ``tdm_re
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from engine.consent.http_rights import license_links
-from engine.consent.tdmrep import TdmVerdict, header_verdict
+from engine.consent.tdmrep import HEADERS_ABSENT_LINE, TdmRepFile, TdmVerdict, header_verdict
 from engine.consent.tdmrep_cache import TdmRepCache
 from engine.fetch.policy import FetchPolicy, FetchResult
 from engine.fetch.resolve import FetchError
@@ -32,23 +30,47 @@ class RightsCheck:
     async def before_request(self, origin: str, path: str, result: FetchResult) -> None:
         """Check the ``tdmrep.json`` of ``origin`` (scheme://host:port) for ``path`` (path and
         query) of one hop, before it is requested."""
-        if not self.enabled:
-            return
-        verdict = TdmVerdict()
-        await self.cache.check_at(origin, path, verdict)
-        self._record(verdict, result)
+        if not self.before_request_now(origin, path, result):
+            verdict = TdmVerdict()
+            await self.cache.check_at(origin, path, verdict)
+            self._record(verdict, result)
 
-    def on_headers(self, header: Callable[[str], str | None],
-                   headers_all: Callable[[str], list[str]], result: FetchResult) -> None:
-        """Fold a response's rights headers into the hop's verdict; ``header(name)`` gives the
-        first value of a header, ``headers_all(name)`` every value."""
+    def before_request_now(self, origin: str, path: str, result: FetchResult) -> bool:
+        """:meth:`before_request` when ``origin``'s ``tdmrep.json`` is loaded (True), else
+        False (then await :meth:`before_request`); synchronous, for the fetcher's hot path."""
+        if not self.enabled:
+            return True
+        tdm = self.cache.loaded(origin)
+        if tdm is None:
+            return False
+        self._fold(tdm, path, result)
+        return True
+
+    def on_headers(self, headers, result: FetchResult) -> None:
+        """Fold a response's rights headers into the hop's verdict; ``headers`` is the
+        response's case-insensitive multi-dict (``get``, ``getall``)."""
         if not self.enabled:
             return
-        links = license_links(headers_all("link"))
+        values = headers.getall("link", None)
+        links = license_links(values) if values else None
         if links:
             result.extra["link_license"] = links[0]
-        verdict = result.extra.get("_tdm_verdict") or TdmVerdict()
-        header_verdict(verdict, header("tdm-reservation"), header("tdm-policy"))
+        reservation, policy = headers.get("tdm-reservation"), headers.get("tdm-policy")
+        extra = result.extra
+        verdict = extra.get("_tdm_verdict")
+        if verdict is not None and not reservation and not policy:
+            # the common case, as header_verdict and _record would do it: one more line, the
+            # verdict unchanged (a reservation already recorded was raised then)
+            verdict.evidence.append(HEADERS_ABSENT_LINE)
+            extra["tdm"] = f"{extra['tdm']}; {HEADERS_ABSENT_LINE}"
+            return
+        verdict = verdict or TdmVerdict()
+        header_verdict(verdict, reservation, policy)
+        self._record(verdict, result)
+
+    def _fold(self, tdm: TdmRepFile, path: str, result: FetchResult) -> None:
+        verdict = TdmVerdict()
+        self.cache.fold(tdm, path, verdict)
         self._record(verdict, result)
 
     def _record(self, verdict: TdmVerdict, result: FetchResult) -> None:

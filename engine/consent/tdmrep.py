@@ -35,7 +35,7 @@ class TdmVerdict:
 
     def add(self, source: str, value: str | int | None, policy: str | None = None) -> None:
         """Record what ``source`` said, and fold it into the verdict."""
-        flag = parse_flag(value)
+        flag = None if value is None else parse_flag(value)
         line = f"{source}: {value if value is not None else 'absent'}"
         if policy:
             line += f" (policy {policy})"
@@ -117,9 +117,14 @@ class TdmRepFile:
             verdict.add(f"tdmrep.json {rule.location!r}", rule.reserved, rule.policy)
 
 
+HEADER_SOURCE = "header tdm-reservation"
+# what header_verdict adds when neither header is there: this line, and no change to the verdict
+HEADERS_ABSENT_LINE = f"{HEADER_SOURCE}: absent"
+
+
 def header_verdict(verdict: TdmVerdict, reservation: str | None, policy: str | None) -> None:
     """Fold the ``tdm-reservation``/``tdm-policy`` HTTP headers into ``verdict``."""
-    verdict.add("header tdm-reservation", reservation.strip() if reservation else None, policy)
+    verdict.add(HEADER_SOURCE, reservation.strip() if reservation else None, policy)
 
 
 def meta_verdict(verdict: TdmVerdict, metas: list[tuple[str, str]]) -> None:

@@ -27,7 +27,11 @@ class TdmRepCache(RobotsCache):
     async def check_at(self, origin: str, path: str, verdict: TdmVerdict) -> None:
         """:meth:`check` for ``path`` (path and query) on ``origin``, a URL already split."""
         # the robots cache's per-origin load-once machinery
-        tdm = self.loaded(origin) or await self._robots(origin)
+        self.fold(self.loaded(origin) or await self._robots(origin), path, verdict)
+
+    @staticmethod
+    def fold(tdm: TdmRepFile, path: str, verdict: TdmVerdict) -> None:
+        """Add ``tdm``'s answer for ``path`` (path and query) to ``verdict``."""
         if tdm.rules:
             tdm.check_path(path, verdict)
         else:

@@ -34,8 +34,8 @@ def check_head(headers: Mapping, status: int, result: FetchResult, policy: Fetch
     """Records the consent evidence and Content-Type in ``result``; raises ``FetchError`` for a
     non-2xx status (with its Retry-After), an opt-out, or a Content-Type that is no image.
     ``headers`` is a case-insensitive multi-dict (``getall``)."""
-    tags = list(headers.getall("X-Robots-Tag", ()))
-    result.x_robots_tag = " | ".join(tags) or None
+    tags = headers.getall("X-Robots-Tag", None)
+    result.x_robots_tag = (" | ".join(tags) or None) if tags else None
     result.content_type = headers.get("Content-Type")
     if status >= 300 or status < 200:
         retry_after = parse_retry_after(headers.get("Retry-After"))

@@ -120,21 +120,24 @@ class FetchSession:
     async def _follow(self, url: str, result: FetchResult, robots_mode: bool) -> None:
         policy = self.policy
         current = url
-        seen = {url}
+        seen = None  # the URLs of this fetch's hops, made on the first redirect
         for _hop in range(policy.max_redirects + 1):
             checked = check_url(current)
             target = (self.resolver.cached(checked.host, checked.port)
                       or await self.resolver.target(checked.host, checked.port))
-            if policy.respect_robots and not robots_mode:
-                allowed, evidence, failure = await self.robots.verdict_at(checked.origin,
-                                                                          checked.path)
-                result.robots = evidence
-                if not allowed:
-                    # An unreachable robots.txt disallows everything (RFC 9309); the reason
-                    # recorded is what made it unreachable, which says more than robots_txt.
-                    raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
             if not robots_mode:
-                await self.rights.before_request(checked.origin, checked.path, result)
+                origin, path = checked.origin, checked.path
+                if policy.respect_robots:
+                    # a loaded file answers synchronously, the first asker of an origin waits
+                    allowed, evidence, failure = (self.robots.verdict_now(origin, path)
+                                                  or await self.robots.verdict_at(origin, path))
+                    result.robots = evidence
+                    if not allowed:
+                        # An unreachable robots.txt disallows everything (RFC 9309); the reason
+                        # recorded is what made it unreachable, which says more than robots_txt.
+                        raise FetchError(failure or "robots_txt", f"{current}: {evidence}")
+                if not self.rights.before_request_now(origin, path, result):
+                    await self.rights.before_request(origin, path, result)
             result.final_url = current
             location = await self._exchange(checked.scheme, target, checked.target, result,
                                             robots_mode)
@@ -142,6 +145,7 @@ class FetchSession:
                 if not robots_mode and policy.expect == "image":
                     check_image(result, policy)
                 return
+            seen = seen or {url}
             current = redirect_url(current, location)
             if current in seen:
                 raise FetchError("redirect_limit", f"redirect loop back to {current}")
@@ -165,8 +169,7 @@ class FetchSession:
                 return location.strip()
             check_head(response.headers, status, result, policy, robots_mode)
             if not robots_mode:
-                self.rights.on_headers(response.headers.get, lambda name: response.headers.getall(name, []),
-                                       result)
+                self.rights.on_headers(response.headers, result)
             cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
             length = response.headers.get("Content-Length")
             if length and length.strip().isdigit() and int(length) > cap:

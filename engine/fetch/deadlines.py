@@ -3,8 +3,9 @@
 ``asyncio.timeout`` puts a timer on the event loop's heap for every fetch and cancels it when the
 fetch ends; at thousands of fetches a second that is ~5% of the fetcher's CPU per image
 (36k of 673k instructions, ``BENCHMARKS.md``). :class:`Deadlines` records each fetch's deadline
-in a dict and, while any fetch is running, wakes every ``tick`` seconds to cancel the ones whose
-time is up: O(1) per fetch, O(fetches in flight) per tick. A limit fires up to ``tick`` late.
+in a dict (by the monotonic clock, as asyncio's loop keeps time) and, while any fetch is
+running, wakes every ``tick`` seconds to cancel the ones whose time is up: O(1) per fetch,
+O(fetches in flight) per tick. A limit fires up to ``tick`` late.
 
 Semantics are those of ``asyncio.timeout``: the cancelled fetch sees ``CancelledError`` where it
 waits, and the ``with`` block turns it into ``TimeoutError``, unless someone else cancelled the
@@ -15,6 +16,7 @@ cancels is always waiting inside its ``with`` block.
 from __future__ import annotations
 
 import asyncio
+import time
 
 
 class Deadlines:
@@ -30,7 +32,7 @@ class Deadlines:
         return _Limit(self, seconds)
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        now = loop.time()
+        now = time.monotonic()
         for task, due in self._due.items():
             if due <= now and task not in self._expired:
                 self._expired.add(task)
@@ -53,9 +55,9 @@ class _Limit:
         if task in deadlines._due:
             raise RuntimeError("time limits of one Deadlines do not nest")
         self.cancelling = task.cancelling()
-        loop = asyncio.get_running_loop()
-        deadlines._due[task] = loop.time() + self.seconds
+        deadlines._due[task] = time.monotonic() + self.seconds
         if deadlines._sweeping is None:
+            loop = asyncio.get_running_loop()
             deadlines._sweeping = loop.call_later(deadlines.tick, deadlines._sweep, loop)
 
     def __exit__(self, kind, exc, _tb) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import time
-from collections import OrderedDict
+from collections import deque
 from datetime import UTC, datetime
 
 RETRYABLE_STATUS = frozenset({429, 503})
@@ -67,27 +67,19 @@ def host_pause(reason: str, delay_s: float) -> float:
 
 
 class HostLimiter:
-    """At most ``per_host`` requests in flight per host; a host can be paused until a time."""
+    """At most ``per_host`` requests in flight per host, the others waiting in FIFO order; a
+    host can be paused until a time.
 
-    def __init__(self, per_host: int, max_hosts: int = 100_000):
+    Own counting rather than an ``asyncio.Semaphore`` per host: a request that finds a free
+    slot takes it with a dict update and no await (the Semaphore's ``acquire`` is a coroutine
+    that scans its waiters), and a host with nothing in flight or waiting holds no entry, so
+    memory is O(hosts in flight) however many hosts a worker crawls."""
+
+    def __init__(self, per_host: int):
         self.per_host = max(1, per_host)
-        self.max_hosts = max_hosts
-        self._sems: OrderedDict[str, asyncio.Semaphore] = OrderedDict()
+        self._busy: dict[str, int] = {}  # host -> requests holding a slot
+        self._waiting: dict[str, deque[asyncio.Future]] = {}  # host -> requests waiting for one
         self._paused_until: dict[str, float] = {}
-
-    def _semaphore(self, host: str) -> asyncio.Semaphore:
-        sem = self._sems.get(host)
-        if sem is None:
-            sem = self._sems[host] = asyncio.Semaphore(self.per_host)
-            if len(self._sems) > self.max_hosts:
-                self._evict_idle()
-        return sem
-
-    def _evict_idle(self) -> None:
-        for name, sem in list(self._sems.items())[: len(self._sems) // 2]:
-            if sem._value == self.per_host:  # nobody holds or waits on it
-                del self._sems[name]
-                self._paused_until.pop(name, None)
 
     def pause(self, host: str, seconds: float) -> None:
         """Hold every request to ``host`` for ``seconds`` (a 429 or 503's wait); a pause already
@@ -107,18 +99,62 @@ class HostLimiter:
     async def aclose(self) -> None:
         """Nothing to hand back: the slots live in this process."""
 
+    def _take(self, host: str) -> bool:
+        """Take a free slot of ``host`` if there is one and nobody waits for it."""
+        busy = self._busy.get(host, 0)
+        if busy < self.per_host and host not in self._waiting:
+            self._busy[host] = busy + 1
+            return True
+        return False
+
+    async def _wait(self, host: str) -> None:
+        """Wait in line for a slot of ``host``; a released slot is handed on, not freed."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(host, deque()).append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # handed a slot as it was cancelled
+                self._release(host)
+            raise
+
+    def _release(self, host: str) -> None:
+        queue = self._waiting.get(host)
+        while queue:  # hand the slot on to the next request still waiting
+            future = queue.popleft()
+            if not future.done():
+                future.set_result(None)
+                return
+        if queue is not None:
+            del self._waiting[host]
+        busy = self._busy[host] - 1
+        if busy:
+            self._busy[host] = busy
+        else:
+            del self._busy[host]
+            until = self._paused_until.get(host)
+            if until is not None and until <= time.monotonic():
+                del self._paused_until[host]  # a pause that is over: O(hosts in flight) kept
+
 
 class _Slot:
+    __slots__ = ("limiter", "host")
+
     def __init__(self, limiter: HostLimiter, host: str):
         self.limiter = limiter
         self.host = host
-        self.sem = limiter._semaphore(host)
 
     async def __aenter__(self) -> None:
-        await self.sem.acquire()
-        until = self.limiter._paused_until.get(self.host)
+        limiter, host = self.limiter, self.host
+        if not limiter._take(host):
+            await limiter._wait(host)
+        until = limiter._paused_until.get(host)
         if until is not None and (wait := until - time.monotonic()) > 0:
-            await asyncio.sleep(wait)
+            try:
+                await asyncio.sleep(wait)
+            except BaseException:  # cancelled while paused: the slot is not kept
+                limiter._release(host)
+                raise
 
     async def __aexit__(self, *exc) -> None:
-        self.sem.release()
+        self.limiter._release(self.host)

@@ -97,6 +97,9 @@ class RobotsCache:
         self.ttl_s = ttl_s
         self.failure_ttl_s = failure_ttl_s
         self._entries: dict[str, tuple[float, asyncio.Task]] = {}
+        # origin -> (fresh until, file) for files loaded without failure: the hot path's one
+        # dict hit per URL (O(origins) entries, like _entries)
+        self._ready: dict[str, tuple[float, Robots]] = {}
 
     async def verdict(self, url: str) -> tuple[bool, str, str | None]:
         """(allowed, evidence, failure) for ``url``: evidence says which robots.txt answer
@@ -108,20 +111,25 @@ class RobotsCache:
     async def verdict_at(self, origin: str, path: str) -> tuple[bool, str, str | None]:
         """:meth:`verdict` for ``path`` (path and query) on ``origin`` (scheme://host:port), for
         a caller that has split the URL already."""
-        robots = self.loaded(origin) or await self._robots(origin)
+        return self.verdict_now(origin, path) or self._verdict(await self._robots(origin), path)
+
+    def verdict_now(self, origin: str, path: str) -> tuple[bool, str, str | None] | None:
+        """:meth:`verdict_at` when ``origin``'s file is loaded (see :meth:`loaded`), else None;
+        synchronous, for the fetcher's hot path."""
+        ready = self._ready.get(origin)
+        if ready is None or ready[0] < time.monotonic():
+            return None
+        return self._verdict(ready[1], path)
+
+    def _verdict(self, robots: Robots, path: str) -> tuple[bool, str, str | None]:
         ok = robots.allowed(self.token, path)
         return ok, f"{'allowed' if ok else 'disallowed'} ({robots.source})", robots.failure
 
     def loaded(self, origin: str):
         """The file of ``origin`` when it is loaded, fresh and was fetched without failure, else
         None (then await :meth:`_robots`); synchronous, for the fetcher's hot path."""
-        entry = self._entries.get(origin)
-        if entry is None or not entry[1].done() or entry[0] < time.monotonic():
-            return None
-        task = entry[1]
-        if task.cancelled() or task.exception() is not None or task.result().failure:
-            return None
-        return task.result()
+        ready = self._ready.get(origin)
+        return ready[1] if ready is not None and ready[0] >= time.monotonic() else None
 
     async def _robots(self, origin: str) -> Robots:
         entry = self._entries.get(origin)
@@ -129,6 +137,7 @@ class RobotsCache:
             # A task of its own: a caller that times out must not cancel the shared load.
             task = asyncio.ensure_future(self._load(origin))
             entry = self._entries[origin] = (time.monotonic() + self.ttl_s, task)
+            task.add_done_callback(lambda done: self._on_loaded(origin, entry))
         task = entry[1]
         # a loaded file is read straight from its task; a load in progress is awaited shielded
         robots = task.result() if task.done() else await asyncio.shield(task)
@@ -136,6 +145,13 @@ class RobotsCache:
             self._entries[origin] = (min(entry[0], time.monotonic() + self.failure_ttl_s),
                                      entry[1])
         return robots
+
+    def _on_loaded(self, origin: str, entry: tuple[float, asyncio.Task]) -> None:
+        task = entry[1]
+        if task.cancelled() or task.exception() is not None:
+            return
+        if self._entries.get(origin) is entry and not task.result().failure:
+            self._ready[origin] = (entry[0], task.result())
 
     async def _load(self, origin: str) -> Robots:
         try:

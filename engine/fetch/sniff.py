@@ -6,6 +6,7 @@ Nothing here decodes pixel data, so a decompression bomb is measured before it c
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 
 from PIL import Image
@@ -83,10 +84,11 @@ def header_size(data: bytes, max_pixels: int, fmt: str | None = None) -> tuple[i
     return width, height
 
 
-# JPEG segments whose content Pillow's JPEG plugin only skips or stores (APPn payloads are
-# checked below where Pillow reads into them unguarded).
-_SKIPPED = frozenset({0xC4, 0xCC, 0xDC, 0xDD, 0xDF, 0xFE, *range(0xE0, 0xF0)})
+# JPEG segments whose content Pillow's JPEG plugin only skips or stores; APPn payloads
+# (0xE0-0xEF) are checked by _app_ok where Pillow reads into them unguarded.
+_SKIPPED = frozenset({0xC4, 0xCC, 0xDC, 0xDD, 0xDF, 0xFE})
 _SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+_SEGMENT = struct.Struct(">BBH").unpack_from  # 0xFF, marker, length (which counts itself)
 
 
 def jpeg_size(data: bytes) -> tuple[int, int] | None:
@@ -106,31 +108,26 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
     pos = 2  # after SOI (the caller sniffed FF D8 FF)
     size = None
     while pos + 4 <= end:
-        if data[pos] != 0xFF:
-            return None
-        marker = data[pos + 1]
-        length = data[pos + 2] << 8 | data[pos + 3]
+        ff, marker, length = _SEGMENT(data, pos)
         body, pos = pos + 4, pos + 2 + length
-        if length < 2 or pos > end:
+        if ff != 0xFF or length < 2 or pos > end:
             return None
+        if marker in _SKIPPED:
+            continue
         if marker == 0xDA:  # start of scan: the header is complete
             return size
-        if marker in _SOF:
+        if marker == 0xDB:  # quantisation tables: one byte of precision/id, 64 values of 1 or 2
+            while body < pos:
+                body += 65 if data[body] < 16 else 129
+            if body != pos:
+                return None
+        elif marker in _SOF:
             if size is not None or length < 8 or data[body] != 8 or data[body + 5] not in (1, 3, 4):
                 return None
             size = (data[body + 3] << 8 | data[body + 4], data[body + 1] << 8 | data[body + 2])
-        elif marker == 0xDB:
-            if not _quant_tables_ok(data, body, pos):
-                return None
-        elif marker not in _SKIPPED or (0xE0 <= marker < 0xF0 and not _app_ok(marker, data[body:pos])):
+        elif not (0xE0 <= marker < 0xF0 and _app_ok(marker, data[body:pos])):
             return None
     return None
-
-
-def _quant_tables_ok(data: bytes, start: int, stop: int) -> bool:
-    while start < stop:  # each table: one byte of precision/id, then 64 values of 1 or 2 bytes
-        start += 1 + (64 if data[start] < 16 else 128)
-    return start == stop
 
 
 def _app_ok(marker: int, payload: bytes) -> bool:

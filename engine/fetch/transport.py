@@ -178,7 +178,9 @@ class _Get:
         self.response: aiohttp.ClientResponse | None = None
 
     async def __aenter__(self) -> aiohttp.ClientResponse:
-        _DIALLING.set((self.target.host, self.target.port))
+        dialling = (self.target.host, self.target.port)
+        if _DIALLING.get() != dialling:  # a task fetching one host sets it once
+            _DIALLING.set(dialling)
         try:
             self.response = await self.session.get(self.url, headers=self.headers,
                                                    allow_redirects=False, ssl=self.tls)

@@ -7,7 +7,7 @@ browsers do, not with Python's IDNA 2003 codec (which maps ``faß.de`` to ``fass
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote, urljoin, urlsplit
 
 import idna
@@ -19,10 +19,18 @@ _SAFE_PATH = "/%:@!$&'()*+,;=-._~"
 # True when quote(text, safe=_SAFE_PATH) could change text (the query's "?" included, which
 # the query keeps too): a regex test is cheaper than quote() on the common all-safe path.
 _NEEDS_QUOTE = re.compile(r"[^A-Za-z0-9/%:@!$&'()*+,;=\-._~?]").search
+# A URL of printable ASCII with an authority (nothing that strip() or urlsplit would remove),
+# split exactly where urlsplit splits it: (scheme://netloc, path, query); the fragment dropped.
+_PLAIN_URL = re.compile(
+    r"(?=[!-~]*\Z)([A-Za-z][A-Za-z0-9+.\-]*://[^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?").fullmatch
+# scheme://netloc -> (scheme, host, port, origin) of a checked URL, so that the netloc (port,
+# credentials, IDNA) is checked once per origin, not per URL: O(1) per URL, at most
+# MAX_ORIGINS entries (a few hundred bytes each) per process.
+MAX_ORIGINS = 10_000
+_ORIGINS: dict[str, tuple[str, str, int, str]] = {}
 
 
-@dataclass(frozen=True)
-class CheckedUrl:
+class CheckedUrl(NamedTuple):
     """The parts of a URL that passed :func:`check_url`; ``target`` is the encoded request
     target (path and query); ``origin`` (scheme://netloc) and ``path`` (path and query, as
     written) are what robots.txt and tdmrep.json are looked up and matched with."""
@@ -50,6 +58,29 @@ def check_url(url: str) -> CheckedUrl:
     (``credentials_in_url``), a malformed URL, host or port (``bad_url``)."""
     if len(url) > MAX_URL_CHARS:
         raise FetchError("bad_url", f"URL longer than {MAX_URL_CHARS} characters")
+    plain = _PLAIN_URL(url)
+    if plain is None:
+        return _check_split(url)
+    # The common case: the same answer as _check_split, the netloc judged once per origin
+    # (a netloc that fails is judged again with the whole URL, for the same error).
+    scheme_netloc, path, query = plain.groups()
+    origin = _ORIGINS.get(scheme_netloc)
+    if origin is None:
+        try:
+            checked = _check_split(scheme_netloc)
+        except FetchError:
+            return _check_split(url)
+        origin = checked.scheme, checked.host, checked.port, checked.origin
+        if len(_ORIGINS) >= MAX_ORIGINS:
+            _ORIGINS.clear()  # bounded memory; a miss costs one full check
+        _ORIGINS[scheme_netloc] = origin
+    scheme, host, port, origin_text = origin
+    path, target = _path_and_target(path, query)
+    return CheckedUrl(scheme, host, port, target, origin_text, path)
+
+
+def _check_split(url: str) -> CheckedUrl:
+    """:func:`check_url` for any URL, with urlsplit."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -61,16 +92,21 @@ def check_url(url: str) -> CheckedUrl:
         host = ascii_host(parts.hostname or "")
         if not host:
             raise FetchError("bad_url", "no host")
-        path = parts.path or "/"
-        target = quote(path, safe=_SAFE_PATH) if _NEEDS_QUOTE(path) else path
-        if parts.query:
-            path += "?" + parts.query
-            query = parts.query
-            target += "?" + (quote(query, safe=_SAFE_PATH + "?") if _NEEDS_QUOTE(query) else query)
+        path, target = _path_and_target(parts.path, parts.query)
     except ValueError as exc:  # UnicodeError (a lone surrogate) included
         raise FetchError("bad_url", f"{type(exc).__name__}: {exc}"[:300]) from None
     return CheckedUrl(scheme, host, port or (443 if scheme == "https" else 80), target,
                       f"{parts.scheme}://{parts.netloc}", path)
+
+
+def _path_and_target(path: str, query: str | None) -> tuple[str, str]:
+    """(path and query as written, the encoded request target) of a URL's path and query."""
+    path = path or "/"
+    target = quote(path, safe=_SAFE_PATH) if _NEEDS_QUOTE(path) else path
+    if query:
+        path += "?" + query
+        target += "?" + (quote(query, safe=_SAFE_PATH + "?") if _NEEDS_QUOTE(query) else query)
+    return path, target
 
 
 def redirect_url(current: str, location: str) -> str:

@@ -37,8 +37,10 @@ def shard_count(cluster_cpus: float) -> int:
     return max(1, min(MAX_SHARDS, math.ceil(cluster_cpus / CPUS_PER_SHARD)))
 
 
-def start_gate(shards: int, lease_ttl_s: float = 60.0) -> GateRef:
-    """Start ``shards`` gate actors; stop them with :func:`stop_gate`."""
+def start_gate(shards: int, lease_ttl_s: float = 60.0, wait: bool = True) -> GateRef:
+    """Start ``shards`` gate actors; stop them with :func:`stop_gate`. With ``wait`` it returns
+    once they answer; without, at once (calls made before an actor is up wait for it, so a
+    job's first phases run while the gate starts, instead of after it)."""
     run = uuid.uuid4().hex[:8]
     # A shard lost with its node restarts empty and its calls are retried: every call is safe
     # to repeat (a grant nobody waits for goes back), and limits hold again once the leases
@@ -47,7 +49,8 @@ def start_gate(shards: int, lease_ttl_s: float = 60.0) -> GateRef:
                        max_task_retries=-1)(HostGateService)
     handles = tuple(actor.options(name=f"loomery-hostgate-{run}-{i}").remote(lease_ttl_s)
                     for i in range(shards))
-    ray.get([h.stats.remote() for h in handles])  # started and answering
+    if wait:
+        ray.get([h.stats.remote() for h in handles])  # started and answering
     return GateRef(shards=handles, lease_ttl_s=lease_ttl_s)
 
 
@@ -70,7 +73,10 @@ def job_host_gate(stages: list[Stage], cluster_cpus: float) -> Iterator[GateRef 
     if not any(getattr(stage, "uses_host_gate", False) for stage in stages):
         yield None
         return
-    ref = start_gate(shard_count(cluster_cpus))
+    # Not waited for: starting an actor takes a second or two, which the phases before the
+    # first fetch (reading, URL dedup) use instead. An actor that cannot start fails the
+    # requests waiting for it (the fetch reasons say "host gate unreachable").
+    ref = start_gate(shard_count(cluster_cpus), wait=False)
     try:
         yield ref
     finally:
