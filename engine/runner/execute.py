@@ -21,6 +21,7 @@ import ray
 from engine import columns as C
 from engine.fetch.hostgate_client import GateRef, install_job_gate
 from engine.runner.apply_stages import apply_stage
+from engine.runner.hostgate_actors import wait_for_gate
 from engine.runner.phases import Phase
 from engine.runner.unit_read_write import ReadUnit, WriteUnit
 from engine.runner.unit_tasks import run_unit_tasks
@@ -119,6 +120,8 @@ def run_phase(
     ``gate`` is the job's host gate (``engine/runner/hostgate_actors.py``), handed to every stage."""
     if not units:
         return
+    if gate is not None and any(getattr(s, "uses_host_gate", False) for s in phase.stages):
+        wait_for_gate(gate)  # started without waiting for it; a gate that failed fails here
     nodes = sum(1 for n in ray.nodes() if n.get("Alive"))
     cluster = ray.cluster_resources()
     plans = plan_resources(phase.stages, workers, cluster.get("CPU", 1.0), nodes, cluster.get("GPU", 0.0))

@@ -37,6 +37,11 @@ def shard_count(cluster_cpus: float) -> int:
     return max(1, min(MAX_SHARDS, math.ceil(cluster_cpus / CPUS_PER_SHARD)))
 
 
+def wait_for_gate(ref: GateRef) -> None:
+    """Return once every shard of ``ref`` answers; raise the actor's error if one cannot start."""
+    ray.get([h.stats.remote() for h in ref.shards])
+
+
 def start_gate(shards: int, lease_ttl_s: float = 60.0, wait: bool = True) -> GateRef:
     """Start ``shards`` gate actors; stop them with :func:`stop_gate`. With ``wait`` it returns
     once they answer; without, at once (calls made before an actor is up wait for it, so a
@@ -73,9 +78,9 @@ def job_host_gate(stages: list[Stage], cluster_cpus: float) -> Iterator[GateRef 
     if not any(getattr(stage, "uses_host_gate", False) for stage in stages):
         yield None
         return
-    # Not waited for: starting an actor takes a second or two, which the phases before the
-    # first fetch (reading, URL dedup) use instead. An actor that cannot start fails the
-    # requests waiting for it (the fetch reasons say "host gate unreachable").
+    # Not waited for here: starting an actor takes a second or two, which the phases before
+    # the first fetch (reading, URL dedup) use instead; the phase that fetches waits for it
+    # first (wait_for_gate), so a gate that cannot start fails the run before any fetch.
     ref = start_gate(shard_count(cluster_cpus), wait=False)
     try:
         yield ref

@@ -203,3 +203,28 @@ def test_the_pairs_job_with_three_fetch_workers_holds_the_limit(ray_local, tmp_p
     assert manifest["totals"] == {"inputs": 18, "kept": 18, "rejected": 0}, [
         (r["stage"], r["reason"], r["detail"]) for r in rejects]
     assert site.most <= 2 and site.robots == 1
+
+
+def test_a_gate_that_cannot_start_fails_before_any_fetch(ray_local):
+    """The job's gate is started without waiting for it; the phase that fetches waits for it
+    first, so a shard that fails to start is the run's error, not a reason on every URL."""
+    import ray
+
+    from engine.fetch.hostgate_client import GateRef
+    from engine.runner.hostgate_actors import start_gate, stop_gate, wait_for_gate
+
+    @ray.remote(num_cpus=0)
+    class Broken:
+        def __init__(self):
+            raise RuntimeError("this gate shard cannot start")
+
+        def stats(self):
+            return {}
+
+    with pytest.raises(ray.exceptions.RayActorError, match="cannot start"):
+        wait_for_gate(GateRef(shards=(Broken.remote(),)))
+    gate = start_gate(shards=2, wait=False)
+    try:
+        wait_for_gate(gate)  # a healthy gate answers
+    finally:
+        stop_gate(gate)
