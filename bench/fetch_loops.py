@@ -1,7 +1,8 @@
 """Transport-only fetch loops for bench/crawl.py, each run in a process of its own so that its
 memory is measured alone: ``ours`` (engine.fetch, every check on) and ``bare`` (the baseline: a
 bare pooled aiohttp loop, one ClientSession, the same concurrency and per-host bound, GET and
-read the body, nothing checked).
+read the body, nothing checked; over HTTPS it trusts what the fetcher trusts, the system's CAs
+plus the test CA, so that both load the same trust store).
 
     python bench/fetch_loops.py ours|bare URLS_FILE CONCURRENCY PER_HOST [CA_FILE]
 
@@ -30,7 +31,12 @@ def bare(urls: list[str], concurrency: int, per_host: int, ca_file: str | None) 
 
     async def passes() -> list[dict]:
         clock = _Clock()  # the first pass includes making the session
-        ctx = ssl.create_default_context(cafile=ca_file) if ca_file else None
+        # the trust a crawler of the web needs, as the fetcher has it: the system's CAs, plus
+        # the test CA (create_default_context(cafile=...) alone would skip the system store)
+        ctx = None
+        if ca_file:
+            ctx = ssl.create_default_context()
+            ctx.load_verify_locations(cafile=ca_file)
         connector = aiohttp.TCPConnector(limit=0, limit_per_host=per_host, ssl=ctx or True)
         async with aiohttp.ClientSession(connector=connector) as session:
             async def crawl() -> tuple[int, int]:

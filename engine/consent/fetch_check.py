@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from engine.consent.http_rights import license_links
 from engine.consent.tdmrep import HEADERS_ABSENT_LINE, TdmRepFile, TdmVerdict, header_verdict
-from engine.consent.tdmrep_cache import TdmRepCache
+from engine.consent.tdmrep_cache import FILE_SOURCE, TdmRepCache
 from engine.fetch.policy import FetchPolicy, FetchResult
 from engine.fetch.resolve import FetchError
 
@@ -43,7 +43,13 @@ class RightsCheck:
         tdm = self.cache.loaded(origin)
         if tdm is None:
             return False
-        self._fold(tdm, path, result)
+        if tdm.rules:
+            self._fold(tdm, path, result)
+        else:  # no file or no rules (the common case): what _fold records, without a verdict
+            extra = result.extra
+            extra["_tdm_verdict"] = None  # made by on_headers if a header decides something
+            extra["tdm"] = f"{FILE_SOURCE}: {tdm.source}"
+            extra["tdm_reserved"] = None
         return True
 
     def on_headers(self, headers, result: FetchResult) -> None:
@@ -58,13 +64,15 @@ class RightsCheck:
         reservation, policy = headers.get("tdm-reservation"), headers.get("tdm-policy")
         extra = result.extra
         verdict = extra.get("_tdm_verdict")
-        if verdict is not None and not reservation and not policy:
+        if "tdm" in extra and not reservation and not policy:
             # the common case, as header_verdict and _record would do it: one more line, the
             # verdict unchanged (a reservation already recorded was raised then)
-            verdict.evidence.append(HEADERS_ABSENT_LINE)
+            if verdict is not None:
+                verdict.evidence.append(HEADERS_ABSENT_LINE)
             extra["tdm"] = f"{extra['tdm']}; {HEADERS_ABSENT_LINE}"
             return
-        verdict = verdict or TdmVerdict()
+        if verdict is None:  # none yet, or the file's one line only (before_request_now)
+            verdict = TdmVerdict(evidence=[extra["tdm"]] if "tdm" in extra else [])
         header_verdict(verdict, reservation, policy)
         self._record(verdict, result)
 

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from engine.consent.tdmrep import WELL_KNOWN_PATH, TdmRepFile, TdmVerdict
 from engine.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
 
+FILE_SOURCE = "tdmrep.json"  # how a file's evidence line starts
+
 
 class TdmRepCache(RobotsCache):
     """Per-origin ``tdmrep.json`` answers; ``check(url, verdict)`` folds one into a verdict."""
@@ -35,7 +37,7 @@ class TdmRepCache(RobotsCache):
         if tdm.rules:
             tdm.check_path(path, verdict)
         else:
-            verdict.note(f"tdmrep.json: {tdm.source}")
+            verdict.note(f"{FILE_SOURCE}: {tdm.source}")
 
     async def _load(self, origin: str) -> TdmRepFile:  # type: ignore[override]
         try:

@@ -55,6 +55,7 @@ class FetchSession:
         self.robots = RobotsCache(shared_fetch, policy.robots_token)
         self.rights = RightsCheck(shared_fetch, policy)  # TDMRep, licence headers
         self.deadlines = Deadlines()  # timeout_s of every fetch, one sweep for all
+        self._time_limit = self.deadlines.limit(policy.timeout_s)  # entered by every fetch
 
     async def close(self) -> None:
         """Close the pooled connections and hand back what this session holds of the job's gate."""
@@ -69,7 +70,7 @@ class FetchSession:
             result = FetchResult(url=url, attempts=attempt)
             retry_after = None
             try:
-                with self.deadlines.limit(policy.timeout_s):
+                with self._time_limit:
                     await self._follow(url, result, robots_mode=False)
             except FetchError as exc:
                 result.reason, result.detail = exc.reason, exc.detail
@@ -171,11 +172,11 @@ class FetchSession:
             if not robots_mode:
                 self.rights.on_headers(response.headers, result)
             cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
-            length = response.headers.get("Content-Length")
-            if length and length.strip().isdigit() and int(length) > cap:
+            length = response.content_length  # digits only: aiohttp's parser refuses others
+            if length is not None and length > cap:
                 raise FetchError("too_large", f"Content-Length {length} > {cap}")
             encoding = response.headers.get("Content-Encoding") or ""
-            result.content = await read_body(response, cap, encoding)
+            result.content = await read_body(response, cap, encoding, length)
         if not result.content:
             raise FetchError("empty_body", f"{status} with an empty body")
         return None

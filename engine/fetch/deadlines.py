@@ -20,11 +20,13 @@ import time
 
 
 class Deadlines:
-    """``with deadlines.limit(seconds):`` around awaited work in a task of this event loop."""
+    """``with deadlines.limit(seconds):`` around awaited work in a task of this event loop. A
+    limit may be made once and entered by many tasks at once (the fetcher makes one per
+    session: nothing is allocated per fetch)."""
 
     def __init__(self, tick: float = 0.05):
         self.tick = tick
-        self._due: dict[asyncio.Task, float] = {}
+        self._due: dict[asyncio.Task, tuple[float, int]] = {}  # deadline, cancelling() at entry
         self._expired: set[asyncio.Task] = set()
         self._sweeping: asyncio.TimerHandle | None = None
 
@@ -33,7 +35,7 @@ class Deadlines:
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         now = time.monotonic()
-        for task, due in self._due.items():
+        for task, (due, _) in self._due.items():
             if due <= now and task not in self._expired:
                 self._expired.add(task)
                 task.cancel()
@@ -41,30 +43,31 @@ class Deadlines:
 
 
 class _Limit:
-    __slots__ = ("deadlines", "seconds", "task", "cancelling")
+    """The context manager of one limit; its state per task lives in the Deadlines."""
+
+    __slots__ = ("deadlines", "seconds")
 
     def __init__(self, deadlines: Deadlines, seconds: float):
         self.deadlines = deadlines
         self.seconds = seconds
 
     def __enter__(self) -> None:
-        task = self.task = asyncio.current_task()
+        task = asyncio.current_task()
         if task is None:
             raise RuntimeError("a time limit must be used inside a task")
         deadlines = self.deadlines
         if task in deadlines._due:
             raise RuntimeError("time limits of one Deadlines do not nest")
-        self.cancelling = task.cancelling()
-        deadlines._due[task] = time.monotonic() + self.seconds
+        deadlines._due[task] = (time.monotonic() + self.seconds, task.cancelling())
         if deadlines._sweeping is None:
             loop = asyncio.get_running_loop()
             deadlines._sweeping = loop.call_later(deadlines.tick, deadlines._sweep, loop)
 
     def __exit__(self, kind, exc, _tb) -> bool:
-        deadlines, task = self.deadlines, self.task
-        del deadlines._due[task]
+        deadlines, task = self.deadlines, asyncio.current_task()
+        _, cancelling = deadlines._due.pop(task)
         if task in deadlines._expired:
             deadlines._expired.discard(task)
-            if task.uncancel() <= self.cancelling and kind is asyncio.CancelledError:
+            if task.uncancel() <= cancelling and kind is asyncio.CancelledError:
                 raise TimeoutError from exc
         return False

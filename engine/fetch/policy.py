@@ -67,7 +67,7 @@ class FetchPolicy:
             raise ValueError("max_bytes and timeout_s must be positive, max_redirects >= 0")
 
 
-@dataclass
+@dataclass(slots=True)  # one per URL: no per-instance dict to allocate and collect
 class FetchResult:
     """What happened to one URL. ``reason`` is None when ``content`` holds the body; otherwise
     a short stable token (``dns``, ``blocked_address``, ``robots_txt``, ``http_404``, ...) and

@@ -125,6 +125,9 @@ def jpeg_size(data: bytes) -> tuple[int, int] | None:
             if size is not None or length < 8 or data[body] != 8 or data[body + 5] not in (1, 3, 4):
                 return None
             size = (data[body + 3] << 8 | data[body + 4], data[body + 1] << 8 | data[body + 2])
+        elif marker == 0xE0 and data.startswith(b"JFIF", body, pos):  # _app_ok's first case
+            if length < 9:
+                return None
         elif not (0xE0 <= marker < 0xF0 and _app_ok(marker, data[body:pos])):
             return None
     return None

@@ -132,8 +132,8 @@ class Transport:
         # https gets our verifying context (system CAs plus ca_file, TLS 1.2+); aiohttp's
         # connector default (ssl=True, verifying too) is never relied on for https
         tls = tls_context(self.ca_file) if scheme == "https" else True
-        return _Get(self._client(), target, yarl.URL(f"{scheme}://{netloc}{path}", encoded=True),
-                    headers, tls)
+        return _Get(self._session or self._client(), target,
+                    yarl.URL(f"{scheme}://{netloc}{path}", encoded=True), headers, tls)
 
     @property
     def idle_connections(self) -> int:
@@ -146,10 +146,10 @@ class Transport:
             self._session = None
 
 
-async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str) -> bytes:
+async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str,
+                    length: int | None) -> bytes:
     """The body, decoded, refused past ``cap`` bytes on the wire or after decoding; a body that
-    ends before its Content-Length (or its last chunk) is ``truncated``."""
-    length = response.content_length
+    ends before ``length`` (its Content-Length) or its last chunk is ``truncated``."""
     if length is not None and length <= cap and encoding.strip().lower() in ("", "identity"):
         # the parser stops at Content-Length (checked against the cap): one read, no decoding
         return await response.content.readexactly(length) if length else b""

@@ -61,3 +61,23 @@ def test_a_task_can_be_limited_again_after_a_timeout():
         assert asyncio.current_task().cancelling() == 0
 
     asyncio.run(main())
+
+
+def test_one_limit_is_entered_by_many_tasks_at_once():
+    async def main():
+        deadlines = Deadlines(tick=0.01)
+        limit = deadlines.limit(0.1)  # as the fetcher does: one per session
+
+        async def job(work):
+            try:
+                with limit:
+                    await asyncio.sleep(work)
+            except TimeoutError:
+                return "timeout"
+            return "done"
+
+        results = await asyncio.gather(*(job(w) for w in (0.01, 10, 0.02, 10)))
+        assert deadlines._due == {} and deadlines._expired == set()
+        return results
+
+    assert asyncio.run(main()) == ["done", "timeout", "done", "timeout"]

@@ -1,5 +1,7 @@
 """The fetcher's TDMRep hot path records exactly what the general path records."""
 
+import time
+
 import pytest
 from multidict import CIMultiDict, CIMultiDictProxy
 
@@ -49,3 +51,30 @@ def test_reservation_in_headers_ends_the_fetch_when_respected():
     with pytest.raises(Exception, match="header tdm-reservation: 1"):
         check.on_headers(CIMultiDictProxy(CIMultiDict({"tdm-reservation": "1"})), result)
     assert result.extra["tdm_reserved"] is True
+
+
+def public(extra: dict) -> dict:
+    return {k: v for k, v in extra.items() if not k.startswith("_")}
+
+
+@pytest.mark.parametrize("headers", HEADERS)
+@pytest.mark.parametrize("respect", [True, False])
+def test_a_loaded_file_without_rules_records_as_the_general_path(headers, respect):
+    """before_request_now's shortcut for a host whose tdmrep.json is absent or has no rules."""
+    outcomes = []
+    for hot in (True, False):
+        check = RightsCheck(None, FetchPolicy(respect_tdmrep=respect))
+        result = FetchResult(url="http://h.example/x")
+        if hot:
+            check.cache._ready["http://h.example"] = (time.monotonic() + 60, TdmRepFile(source="404 (none)"))
+            assert check.before_request_now("http://h.example", "/x", result)
+        else:
+            check._fold(TdmRepFile(source="404 (none)"), "/x", result)
+        try:
+            check.on_headers(CIMultiDictProxy(CIMultiDict(headers)), result)
+            raised = None
+        except Exception as exc:  # noqa: BLE001 - compared between the two paths
+            raised = str(exc)
+        outcomes.append((public(result.extra), raised))
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[0][0]["tdm"].startswith("tdmrep.json: 404 (none); header")
