@@ -26,6 +26,7 @@ import argparse
 import io
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -184,16 +185,22 @@ def small_case(scheme: str, work: Path, args) -> tuple[dict, Callable[[], None]]
     try:
         runs = {"img2dataset": run_baseline(args.baseline_python, url_list, work / f"i2d-{scheme}",
                                             args, ca_file)}
+        pairs: dict[str, list[float]] = {"first": [], "warm": []}  # ours / bare, per repeat
         for _ in range(args.loop_repeats):  # alternated; the best of each kept (a shared machine)
+            pair = {}
             for name, mode in (("fetch", "ours"), ("bare", "bare")):
                 run = run_loop(mode, urls, work, args, ca_file)
                 warm = {k.removeprefix("warm_"): v for k, v in run.items() if k.startswith("warm_")}
                 warm["peak_rss_mb"] = run["peak_rss_mb"]
+                pair[name] = run, warm
                 for key, this in ((name, run), (f"{name}_warm", warm)):
                     least = min(cpu_ms(this), runs[key]["least_cpu_ms"]) if key in runs else cpu_ms(this)
                     if key not in runs or rate(this) > rate(runs[key]):
                         runs[key] = this
                     runs[key]["least_cpu_ms"] = least
+            for i, which in enumerate(("first", "warm")):
+                pairs[which].append(rate(pair["fetch"][i]) / rate(pair["bare"][i]))
+        runs["pair_ratios"] = pairs
     except BaseException:
         server.close()
         raise
@@ -211,6 +218,7 @@ def small_case(scheme: str, work: Path, args) -> tuple[dict, Callable[[], None]]
 
 
 def small_summary(scheme: str, runs: dict, args) -> dict:
+    pairs = runs.pop("pair_ratios")
     return {
         "case": f"small-{scheme}", "images": args.small_images,
         "job_images_per_s": round(rate(runs["job"]), 1),
@@ -230,6 +238,10 @@ def small_summary(scheme: str, runs: dict, args) -> dict:
         "warm_bare_cpu_ms_per_image": cpu_ms(runs["bare_warm"]),
         "warm_fetch_vs_bare_aiohttp_cpu": round(cpu_ms(runs["bare_warm"])
                                                 / cpu_ms(runs["fetch_warm"]), 3),
+        # each repeat's ours/bare ratio of two runs back to back, the median of the repeats:
+        # steadier than the best of each on a machine whose load changes between runs
+        "fetch_vs_bare_aiohttp_median_pair": round(statistics.median(pairs["first"]), 3),
+        "warm_fetch_vs_bare_aiohttp_median_pair": round(statistics.median(pairs["warm"]), 3),
         "ok": {name: run["ok"] for name, run in runs.items()},
         "peak_rss_mb": {name: round(run["peak_rss_mb"]) for name, run in runs.items()},
     }
@@ -251,7 +263,7 @@ def main() -> None:
                     help="pairs job params: by default the model stages and dedup, which "
                          "img2dataset does not do, are off (fetch, resize, cheap filters, "
                          "language, shards remain)")
-    ap.add_argument("--loop-repeats", type=int, default=3,
+    ap.add_argument("--loop-repeats", type=int, default=5,
                     help="runs of each fetch loop (alternated, best kept)")
     ap.add_argument("--image-size", type=int, default=256)
     ap.add_argument("--resize-mode", default="border")
