@@ -119,9 +119,7 @@ class RobotsCache:
         ready = self._ready.get(origin)
         if ready is None or ready[0] < time.monotonic():
             return None
-        robots = ready[1]  # as _verdict, without its call: this runs for every URL
-        ok = robots.allowed(self.token, path)
-        return ok, f"{'allowed' if ok else 'disallowed'} ({robots.source})", robots.failure
+        return self._verdict(ready[1], path)
 
     def _verdict(self, robots: Robots, path: str) -> tuple[bool, str, str | None]:
         ok = robots.allowed(self.token, path)
