@@ -23,7 +23,7 @@ from engine.fetch.policy import FetchPolicy, FetchResult
 from engine.fetch.politeness import RETRYABLE_REASONS, HostLimiter, backoff_delay, host_pause
 from engine.fetch.resolve import FetchError, Resolver, Target
 from engine.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
-from engine.fetch.transport import Transport, read_body
+from engine.fetch.transport import Transport, abandon, read_body
 from engine.fetch.urls import check_url, redirect_url
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
@@ -156,30 +156,40 @@ class FetchSession:
 
     async def _exchange(self, scheme: str, target: Target, path: str, result: FetchResult,
                         robots_mode: bool) -> str | None:
-        """One request on a pooled connection; returns a redirect Location or None with the
-        body in ``result.content``."""
-        policy = self.policy
-        async with self.limiter.slot(target.host), \
-                self.transport.get(scheme, target, path,
-                                   _ROBOTS_HEADERS if robots_mode else None) as response:
-            result.status = status = response.status
-            if status in REDIRECTS:
-                location = response.headers.get("Location")
-                if not location:
-                    raise FetchError("http_3xx", f"{status} without a Location")
-                return location.strip()
-            check_head(response.headers, status, result, policy, robots_mode)
-            if not robots_mode:
-                self.rights.on_headers(response.headers, result)
-            cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
-            length = response.content_length  # digits only: aiohttp's parser refuses others
-            if length is not None and length > cap:
-                raise FetchError("too_large", f"Content-Length {length} > {cap}")
-            encoding = response.headers.get("Content-Encoding") or ""
-            result.content = await read_body(response, cap, encoding, length)
-        if not result.content:
+        """One request on a pooled connection, holding a slot of its host; returns a redirect
+        Location or None with the body in ``result.content``."""
+        policy, limiter, host = self.policy, self.limiter, target.host
+        token = await limiter.acquire(host)
+        try:
+            response = await self.transport.open(scheme, target, path,
+                                                 _ROBOTS_HEADERS if robots_mode else None)
+            try:
+                result.status = status = response.status
+                if status in REDIRECTS:
+                    location = response.headers.get("Location")
+                    if not location:
+                        raise FetchError("http_3xx", f"{status} without a Location")
+                    location = location.strip()
+                else:
+                    location = None
+                    check_head(response.headers, status, result, policy, robots_mode)
+                    if not robots_mode:
+                        self.rights.on_headers(response.headers, result)
+                    cap = MAX_ROBOTS_BYTES if robots_mode else policy.max_bytes
+                    length = response.content_length  # digits only: aiohttp's parser refuses others
+                    if length is not None and length > cap:
+                        raise FetchError("too_large", f"Content-Length {length} > {cap}")
+                    encoding = response.headers.get("Content-Encoding") or ""
+                    result.content = await read_body(response, cap, encoding, length)
+            except BaseException as exc:
+                abandon(response, exc, target)
+                raise
+            response.release()
+        finally:
+            limiter.release(host, token)
+        if location is None and not result.content:
             raise FetchError("empty_body", f"{status} with an empty body")
-        return None
+        return location
 
     async def _fetch_robots(self, url: str) -> tuple[int | None, bytes, str]:
         result = FetchResult(url=url)

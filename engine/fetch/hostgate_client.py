@@ -7,12 +7,13 @@ chosen by host hash) and installs a :class:`GateRef` in each stage worker with
 :class:`engine.fetch.Fetcher`. Without one (a script, a unit test) the fetcher keeps its own
 in-process :class:`engine.fetch.politeness.HostLimiter`.
 
-:class:`RemoteHostGate` has the HostLimiter's interface (``slot``, ``pause``, ``share_robots``).
-Its requests are batched: every acquire, release and pause waiting when a call goes out travels
-in that one call (one call in flight per shard, plus one long poll while requests wait), and a
-released lease may serve the worker's next request for the same host (see :class:`_Link`), so
-a request costs at most two list entries (acquire, release) and, measured on one busy host,
-0.06 calls (``bench/hostgate.py``). It imports no Ray: actor handles are awaited as they are.
+:class:`RemoteHostGate` has the HostLimiter's interface (``slot``, ``acquire``/``release``,
+``pause``, ``share_robots``). Its requests are batched: every acquire, release and pause
+waiting when a call goes out travels in that one call (one call in flight per shard, plus one
+long poll while requests wait), and a released lease may serve the worker's next request for
+the same host (see :class:`_Link`), so a request costs at most two list entries (acquire,
+release) and, measured on one busy host, 0.06 calls (``bench/hostgate.py``). It imports no
+Ray: actor handles are awaited as they are.
 """
 
 from __future__ import annotations
@@ -77,7 +78,15 @@ class RemoteHostGate:
 
     def slot(self, host: str) -> _Slot:
         """``async with gate.slot(host):`` around one request."""
-        return _Slot(self._link(host), host)
+        return _Slot(self, host)
+
+    async def acquire(self, host: str) -> int:
+        """A lease on a slot of ``host``; give it back with :meth:`release`."""
+        return await self._link(host).acquire(host)
+
+    def release(self, host: str, lease: int) -> None:
+        """Give back the lease :meth:`acquire` returned."""
+        self._link(host).release(lease, host)
 
     def pause(self, host: str, seconds: float) -> None:
         """Hold every worker's requests to ``host`` for ``seconds`` (a 429 or 503's wait, see
@@ -117,14 +126,14 @@ class RemoteHostGate:
 
 
 class _Slot:
-    def __init__(self, link: _Link, host: str):
-        self.link, self.host, self.lease = link, host, None
+    def __init__(self, gate: RemoteHostGate, host: str):
+        self.gate, self.host, self.lease = gate, host, None
 
     async def __aenter__(self) -> None:
-        self.lease = await self.link.acquire(self.host)
+        self.lease = await self.gate.acquire(self.host)
 
     async def __aexit__(self, *exc) -> None:
-        self.link.release(self.lease, self.host)
+        self.gate.release(self.host, self.lease)
 
 
 REUSE = 4  # a lease serves at most this many requests of one worker in a row before it goes back

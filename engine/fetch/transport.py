@@ -121,19 +121,28 @@ class Transport:
                 max_line_size=MAX_HEAD_FIELD, max_field_size=MAX_HEAD_FIELD)
         return self._session
 
-    def get(self, scheme: str, target: Target, path: str,
-            headers: dict[str, str] | None = None) -> _Get:
-        """``async with transport.get(...) as response``: GET ``path`` (already encoded) from
-        the checked ``target``; aiohttp's errors, in the request or inside the block, come out
-        as :class:`FetchError`. An answer left unread or failed is not pooled."""
+    async def open(self, scheme: str, target: Target, path: str,
+                   headers: dict[str, str] | None = None) -> aiohttp.ClientResponse:
+        """GET ``path`` (already encoded) from the checked ``target``; aiohttp's errors come out
+        as :class:`FetchError`. End the response with ``release()`` once its body is read, or
+        with :func:`abandon` when handling it raised: an answer left unread or failed is not
+        pooled. (A coroutine and a function, not a context manager: this runs for every image.)"""
         host = f"[{target.host}]" if ":" in target.host else target.host
         default = 443 if scheme == "https" else 80
         netloc = host if target.port == default else f"{host}:{target.port}"
         # https gets our verifying context (system CAs plus ca_file, TLS 1.2+); aiohttp's
         # connector default (ssl=True, verifying too) is never relied on for https
         tls = tls_context(self.ca_file) if scheme == "https" else True
-        return _Get(self._session or self._client(), target,
-                    yarl.URL(f"{scheme}://{netloc}{path}", encoded=True), headers, tls)
+        dialling = (target.host, target.port)
+        if _DIALLING.get() != dialling:  # a task fetching one host sets it once
+            _DIALLING.set(dialling)
+        try:
+            return await (self._session or self._client()).get(
+                yarl.URL(f"{scheme}://{netloc}{path}", encoded=True), headers=headers,
+                allow_redirects=False, ssl=tls)
+        except Exception as exc:
+            _raise_mapped(exc, target)
+            raise
 
     @property
     def idle_connections(self) -> int:
@@ -165,44 +174,19 @@ async def read_body(response: aiohttp.ClientResponse, cap: int, encoding: str,
     return b"".join(parts)
 
 
-class _Get:
-    """One request as an async context manager (a class, not a generator: this runs for every
-    image); aiohttp's exceptions become FetchError reasons."""
+def abandon(response: aiohttp.ClientResponse, exc: BaseException, target: Target) -> None:
+    """Close ``response``, whose handling raised ``exc``; an aiohttp error is raised again as
+    the :class:`FetchError` it maps to, anything else is left to the caller to raise."""
+    response.close()
+    if isinstance(exc, Exception):
+        _raise_mapped(exc, target)
 
-    __slots__ = ("session", "target", "url", "headers", "tls", "response")
 
-    def __init__(self, session: aiohttp.ClientSession, target: Target, url: yarl.URL,
-                 headers: dict[str, str] | None, tls):
-        self.session, self.target, self.url, self.headers = session, target, url, headers
-        self.tls = tls
-        self.response: aiohttp.ClientResponse | None = None
-
-    async def __aenter__(self) -> aiohttp.ClientResponse:
-        dialling = (self.target.host, self.target.port)
-        if _DIALLING.get() != dialling:  # a task fetching one host sets it once
-            _DIALLING.set(dialling)
-        try:
-            self.response = await self.session.get(self.url, headers=self.headers,
-                                                   allow_redirects=False, ssl=self.tls)
-        except Exception as exc:
-            self._raise_mapped(exc)
-            raise
-        return self.response
-
-    async def __aexit__(self, kind, exc, _tb) -> bool:
-        if exc is None:
-            self.response.release()
-            return False
-        self.response.close()
-        if isinstance(exc, Exception):
-            self._raise_mapped(exc)
-        return False
-
-    def _raise_mapped(self, exc: Exception) -> None:
-        if not isinstance(exc, FetchError):
-            mapped = _reason(exc, f"{self.target.host}:{self.target.port}")
-            if mapped is not None:
-                raise mapped from None
+def _raise_mapped(exc: Exception, target: Target) -> None:
+    if not isinstance(exc, FetchError):
+        mapped = _reason(exc, f"{target.host}:{target.port}")
+        if mapped is not None:
+            raise mapped from None
 
 
 def _reason(exc: Exception, where: str) -> FetchError | None:
