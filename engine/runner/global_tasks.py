@@ -180,6 +180,7 @@ def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]
     """Decide each bucket of ``table``; write the decisions (or edges and ends) to ``out``.
     Returns the buckets decided."""
     table = table.sort_by([("bucket", "ascending"), (C.UNIT, "ascending"), (C.SEQ, "ascending")])
+    pairs_only = clusters and getattr(stage, "payloads", False)  # candidate pairs, verified later
     buckets, parts, edges = [], [], []
     for bucket, rows in split_by_bucket(table):
         buckets.append(bucket)
@@ -190,12 +191,12 @@ def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]
             if not clusters and not parts:  # keep the columns: a unit with no rows applies them
                 parts.append(decided.append_column(C.UNIT, pa.array([], pa.int64())))
             continue
-        if clusters and getattr(stage, "payloads", False):  # candidate pairs, verified later
+        if clusters:
             decided = decided.filter(pc.not_equal(decided.column("seq"), decided.column("other_seq")))
+        if pairs_only:
             units = [pa.array(_unit_of_seq(rows, decided.column(end).to_numpy())) for end in ("seq", "other_seq")]
             parts.append(decided.append_column(C.UNIT, units[0]).append_column(OTHER_UNIT, units[1]))
         elif clusters:
-            decided = decided.filter(pc.not_equal(decided.column("seq"), decided.column("other_seq")))
             ends = stage.endpoints(decided)
             ends = ends.append_column(C.UNIT, pa.array(_unit_of_seq(rows, ends.column("seq").to_numpy())))
             parts.append(ends)
@@ -203,7 +204,7 @@ def decide_table(stage, table: pa.Table, out: Path, clusters: bool) -> list[int]
         else:
             parts.append(decided if C.UNIT in decided.column_names else route_to_units(decided, rows))
     del table
-    if clusters and getattr(stage, "payloads", False):  # candidate pairs: no edges yet
+    if pairs_only:  # no edges yet
         result = pa.concat_tables(parts) if parts else empty_rows()
     elif clusters:
         empty = pa.table({"seq": pa.array([], pa.int64()), "other_seq": pa.array([], pa.int64())})

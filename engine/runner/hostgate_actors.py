@@ -54,9 +54,10 @@ def start_gate(shards: int, lease_ttl_s: float = 60.0, wait: bool = True) -> Gat
                        max_task_retries=-1)(HostGateService)
     handles = tuple(actor.options(name=f"loomery-hostgate-{run}-{i}").remote(lease_ttl_s)
                     for i in range(shards))
+    ref = GateRef(shards=handles, lease_ttl_s=lease_ttl_s)
     if wait:
-        ray.get([h.stats.remote() for h in handles])  # started and answering
-    return GateRef(shards=handles, lease_ttl_s=lease_ttl_s)
+        wait_for_gate(ref)
+    return ref
 
 
 def stop_gate(ref: GateRef) -> None:
